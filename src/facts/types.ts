@@ -1,0 +1,28 @@
+// Host facts: gathered in the same single exec as the resource probes (see src/facts/probe.ts).
+export interface DiskFact {
+  /** the path the role asked about */
+  path: string;
+  /** the mount point that holds it */
+  mount: string;
+  sizeGiB: number;
+  availGiB: number;
+}
+
+export interface Facts {
+  os: { id: string; versionId: string; prettyName: string };
+  arch: string; // uname -m, e.g. x86_64
+  cpus: number;
+  memoryGiB: number;
+  /** disk per path asked for by the roles' sizing */
+  disks: DiskFact[];
+  /** systemd-detect-virt --container: "none" on a VM or bare metal, else e.g. "systemd-nspawn" */
+  container: string;
+  /** systemd-detect-virt --vm */
+  vm: string;
+  machineId: string;
+  hostname: string;
+  /** listening TCP/UDP sockets, as "proto addr:port" */
+  listening: string[];
+}
+
+export const isContainer = (f: Facts): boolean => f.container !== 'none' && f.container !== '';
