@@ -1,0 +1,213 @@
+// One run of plan or apply over the hosts of a compiled playbook:
+//   1. probe every host in parallel (ONE exec each: facts + all resources + health), plan (pure);
+//   2. cross-host checks with facts (placement on machine-ids), saved-plan drift;
+//   3. apply: play by play, serial batches, failure budget; hosts in a batch run in parallel;
+//   4. verify: probe again (one exec) — every resource must be converged and every health check pass.
+// A failing host never takes the others down: every per-host step is caught and recorded.
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Compiled, CompiledHost } from '../plan/compile.js';
+import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
+import { buildProbeScript } from '../plan/probe-script.js';
+import { checkPlacementOnline } from '../plan/rules.js';
+import type { Plan, HostPlan } from '../plan/types.js';
+import { batches } from '../playbook/load.js';
+import type { HostView, RoleDefinition } from '../roles/types.js';
+import type { Emit, HostResult } from './events.js';
+import { applyPlay, HostFailure, type HostApplyState } from './executor.js';
+
+export interface Connector {
+  connect(host: string): Promise<{ run(script: string): Promise<{ stdout: string; stderr: string; code: number }>; readonly execCount: number }>;
+  testFreshLogin(host: string): Promise<void>;
+}
+
+export interface RunOptions {
+  mode: 'plan' | 'apply';
+  forks: number;
+  emit: Emit;
+  /** a saved plan to apply exactly: hosts whose state or desired state moved since are refused */
+  savedPlan?: Plan;
+}
+
+export interface RunResult {
+  plan: Plan;
+  results: HostResult[];
+}
+
+export async function run(compiled: Compiled, transport: Connector, opts: RunOptions): Promise<RunResult> {
+  const limit = pLimit(Math.max(1, opts.forks));
+  const started = new Map<string, number>();
+  const planned = new Map<string, PlannedHost>();
+  const hostPlans = new Map<string, HostPlan>();
+  const execBase = new Map<string, number>();
+  const names = [...compiled.hosts.keys()];
+
+  // 1. Probe and plan.
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const ch = compiled.hosts.get(name)!;
+        started.set(name, Date.now());
+        opts.emit({ type: 'host.probing', host: name });
+        try {
+          const conn = await transport.connect(name);
+          execBase.set(name, conn.execCount);
+          const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: ch.diskPaths, withFacts: true });
+          const res = await conn.run(probe.script);
+          const p = planFromProbe(ch, probe.parse(res.stdout), conn.execCount - execBase.get(name)!);
+          planned.set(name, p);
+          hostPlans.set(name, p.plan);
+        } catch (e) {
+          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
+        }
+      }),
+    ),
+  );
+
+  // 2. Checks across hosts, with facts.
+  const views = new Map<string, HostView>();
+  const defs = new Map<string, RoleDefinition>();
+  for (const ch of compiled.hosts.values()) {
+    views.set(ch.host.name, { name: ch.host.name, address: ch.host.address, groups: ch.host.groups, roles: ch.roles.map((r) => r.role.name), provider: ch.host.spec.provider ?? 'unknown' });
+    ch.roles.forEach((r) => defs.set(r.role.name, r.role));
+  }
+  const machineIds = new Map([...planned].map(([h, p]) => [h, p.plan.facts?.machineId ?? '']));
+  for (const [h, msgs] of checkPlacementOnline(machineIds, views, defs)) {
+    const hp = hostPlans.get(h)!;
+    hp.error = [hp.error, ...msgs].filter(Boolean).join('; ');
+  }
+  if (opts.savedPlan) refuseDrift(opts.savedPlan, compiled, hostPlans);
+
+  const plan: Plan = {
+    version: 1,
+    inventory: compiled.inventory.dir,
+    playbook: compiled.playbook.file,
+    desired: Object.fromEntries([...compiled.hosts].map(([h, ch]) => [h, ch.desiredHash])),
+    hosts: names.map((n) => hostPlans.get(n)!),
+    createdAt: new Date().toISOString(),
+  };
+  for (const hp of plan.hosts) opts.emit({ type: 'host.planned', host: hp.host, changes: hp.changes.length, error: hp.error });
+
+  const result = (name: string, r: Partial<HostResult>): HostResult => {
+    const hp = hostPlans.get(name)!;
+    return {
+      host: name,
+      status: 'unchanged',
+      changes: hp.changes,
+      warnings: hp.warnings,
+      durationMs: Date.now() - (started.get(name) ?? Date.now()),
+      execs: hp.execs,
+      ...r,
+    };
+  };
+
+  if (opts.mode === 'plan') {
+    const results = plan.hosts.map((hp) =>
+      result(hp.host, hp.error ? { status: planned.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hp.changes.length ? 'changed' : 'unchanged' }),
+    );
+    results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
+    return { plan, results };
+  }
+
+  // 3. Apply, play by play.
+  const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+  const failed = new Map<string, HostResult>();
+  const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set() }]));
+  for (const name of names) {
+    const hp = hostPlans.get(name)!;
+    if (hp.error) failed.set(name, result(name, { status: planned.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
+  }
+  let aborted = false;
+  for (const play of compiled.plays) {
+    if (aborted) break;
+    const playHosts = play.hosts.filter((h) => compiled.hosts.has(h));
+    const bs = batches(playHosts, play.serial);
+    let playFailed = playHosts.filter((h) => failed.has(h)).length;
+    for (const [bi, batch] of bs.entries()) {
+      const todo = batch.filter((h) => !failed.has(h) && (planned.get(h)?.changed.length ?? 0) > 0);
+      opts.emit({ type: 'play.batch', play: play.name, batch: bi + 1, batches: bs.length, hosts: batch });
+      await Promise.all(
+        todo.map((name) =>
+          limit(async () => {
+            const ch = compiled.hosts.get(name)!;
+            let execs = 0;
+            try {
+              const conn = await transport.connect(name);
+              const remote = {
+                run: async (s: string) => {
+                  try {
+                    return await conn.run(s);
+                  } finally {
+                    execs = conn.execCount - (execBase.get(name) ?? 0);
+                  }
+                },
+                testFreshLogin: () => transport.testFreshLogin(name),
+              };
+              await applyPlay(ch, planned.get(name)!, play.index, remote, runId, applyState.get(name)!, opts.emit);
+            } catch (e) {
+              const msg = e instanceof HostFailure ? e.message : `apply failed: ${(e as Error).message}`;
+              failed.set(name, result(name, { status: 'failed', error: msg, changes: applyState.get(name)!.applied, execs }));
+              playFailed++;
+            }
+          }),
+        ),
+      );
+      if (play.maxFailPercentage !== undefined && playHosts.length && (playFailed * 100) / playHosts.length > play.maxFailPercentage) {
+        opts.emit({ type: 'budget.exceeded', play: play.name, failed: playFailed, total: playHosts.length, maxFailPercentage: play.maxFailPercentage });
+        aborted = true;
+        break;
+      }
+    }
+  }
+
+  // 4. Verify every host that is still standing: one more probe exec where something changed;
+  //    hosts with nothing to change were already verified by the first probe.
+  const results: HostResult[] = [];
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const f = failed.get(name);
+        if (f) return results.push(f);
+        const ch = compiled.hosts.get(name)!;
+        const p = planned.get(name)!;
+        const st = applyState.get(name)!;
+        const touched = p.changed.length > 0;
+        if (touched && st.applied.length < p.changed.length) {
+          return results.push(result(name, { status: 'not-run', changes: st.applied, error: aborted ? 'not applied: the failure budget of a play was exceeded' : 'not applied' }));
+        }
+        try {
+          const conn = await transport.connect(name);
+          opts.emit({ type: 'host.verifying', host: name });
+          let unhealthy = p.plan.unhealthy;
+          let left: HostResult['unconverged'] = [];
+          if (touched) {
+            const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });
+            const out = probe.parse((await conn.run(probe.script)).stdout);
+            left = unconverged(ch, out, new Set(p.plan.skipped.map((s) => s.id)));
+            unhealthy = ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
+          }
+          const execs = conn.execCount - (execBase.get(name) ?? 0);
+          if (left.length) results.push(result(name, { status: 'failed', changes: st.applied, unconverged: left, error: `did not converge: ${left.map((c) => `${c.id} (${c.summary})`).join('; ')}`, execs }));
+          else if (unhealthy.length) results.push(result(name, { status: 'failed', changes: st.applied, error: `health check failed: ${unhealthy.join(', ')}`, execs }));
+          else results.push(result(name, { status: touched ? 'changed' : 'unchanged', changes: st.applied, execs }));
+        } catch (e) {
+          results.push(result(name, { status: 'failed', changes: st.applied, error: `verification failed: ${(e as Error).message}` }));
+        }
+      }),
+    ),
+  );
+  results.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
+  results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
+  return { plan, results };
+}
+
+function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, HostPlan>): void {
+  for (const hp of hostPlans.values()) {
+    if (hp.error) continue;
+    const old = saved.hosts.find((h) => h.host === hp.host);
+    const ch: CompiledHost = compiled.hosts.get(hp.host)!;
+    if (!old) hp.error = 'not in the saved plan: make a new plan';
+    else if (saved.desired[hp.host] !== ch.desiredHash) hp.error = 'the desired state (inventory, playbook or roles) changed since the plan was saved: make a new plan';
+    else if (old.fingerprint !== hp.fingerprint) hp.error = 'the host drifted since the plan was saved (its probed state differs): make a new plan';
+  }
+}

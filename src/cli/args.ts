@@ -1,0 +1,88 @@
+// Command-line parsing with node's own util.parseArgs: no dependency needed for this surface.
+import { parseArgs } from 'node:util';
+
+export const USAGE = `usage: provision <command> [options]
+
+commands:
+  check INVENTORY                 validate inventory, playbook and role vars offline (no connection)
+  plan INVENTORY                  show what apply would change; exit 0 = nothing, 2 = changes, 1 = error
+  apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise
+  inventory INVENTORY --json      print the resolved inventory (hosts, groups, merged vars)
+  lab up|down|status INVENTORY    run the inventory's hosts as local lab containers
+  lab reset [INVENTORY] HOST      wipe one lab host and boot it fresh (a lost machine)
+
+options:
+  --playbook FILE     playbook to run (default playbooks/site.yaml)
+  --limit PATTERN     only these hosts: group or host names, "a:b", "!x", "&y", "*"
+  --tags T1,T2        only plays with one of these tags
+  --forks N           hosts worked on in parallel (default 20)
+  --out FILE          (plan) save the plan; apply it exactly with apply --plan FILE
+  --plan FILE         (apply) apply a saved plan; hosts that drifted since are refused
+  --json              machine-readable output
+  --install-deps      (lab) install missing Debian packages (as root)
+  --connect-timeout S seconds to wait for an SSH handshake (default 10)
+  -h, --help          this text
+`;
+
+export interface Args {
+  command: string;
+  positionals: string[];
+  playbook?: string;
+  limit?: string;
+  tags?: string[];
+  forks: number;
+  out?: string;
+  plan?: string;
+  json: boolean;
+  installDeps: boolean;
+  connectTimeoutMs: number;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+export function parse(argv: string[]): Args {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        playbook: { type: 'string' },
+        limit: { type: 'string' },
+        tags: { type: 'string' },
+        forks: { type: 'string' },
+        out: { type: 'string' },
+        plan: { type: 'string' },
+        inventory: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'install-deps': { type: 'boolean', default: false },
+        'connect-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  const [command = '', ...positionals] = parsed.positionals;
+  const int = (name: string, raw: string | undefined, dflt: number, min: number): number => {
+    if (raw === undefined) return dflt;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, found "${raw}"`);
+    return Number(raw);
+  };
+  return {
+    command,
+    positionals: v.inventory ? [v.inventory, ...positionals] : positionals,
+    playbook: v.playbook,
+    limit: v.limit,
+    tags: v.tags?.split(',').map((t) => t.trim()).filter(Boolean),
+    forks: int('forks', v.forks, 20, 1),
+    out: v.out,
+    plan: v.plan,
+    json: v.json ?? false,
+    installDeps: v['install-deps'] ?? false,
+    connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 10, 1) * 1000,
+    help: v.help ?? false,
+  };
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The provision command. The only code that prints or exits.
+import { parse, USAGE, UsageError } from './args.js';
+import { processIo } from './io.js';
+import { InputError } from '../input/errors.js';
+import { checkCommand, planOrApply } from './commands/engine.js';
+import { inventoryCommand } from './commands/inventory.js';
+import { labMain } from './commands/lab-main.js';
+
+async function main(argv: string[]): Promise<number> {
+  const io = processIo();
+  try {
+    const a = parse(argv);
+    if (a.help || !a.command) {
+      io.out(USAGE);
+      return a.help ? 0 : 1;
+    }
+    switch (a.command) {
+      case 'check':
+        return await checkCommand(a, io);
+      case 'plan':
+        return await planOrApply('plan', a, io);
+      case 'apply':
+        return await planOrApply('apply', a, io);
+      case 'inventory':
+        return inventoryCommand(a, io);
+      case 'lab':
+        return await labMain(a, io);
+      default:
+        throw new UsageError(`unknown command "${a.command}"`);
+    }
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.err(io.style('red', `error: invalid input — nothing was changed, no connection was opened\n`) + e.message);
+      return 1;
+    }
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}\n\n${USAGE}`);
+      return 1;
+    }
+    io.err(io.style('red', `error: ${(e as Error).message}`));
+    if (process.env.PROVISION_DEBUG) io.err((e as Error).stack ?? '');
+    return 1;
+  }
+}
+
+// Exit explicitly: an SSH keepalive timer must not keep a finished run alive. (stdout to a pipe or file is synchronous on Linux.)
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,64 @@
+// Planning is pure: probe output in, HostPlan out. It never talks to a host (src/apply/run.ts
+// runs the probe) and never changes one.
+import { createHash } from 'node:crypto';
+import type { CompiledHost } from './compile.js';
+import type { HostPlan } from './types.js';
+import type { ProbeOutput } from './probe-script.js';
+import type { Change } from '../resources/types.js';
+import { parseFacts } from '../facts/probe.js';
+import { checkSizingOnline } from './rules.js';
+
+export interface PlannedHost {
+  plan: HostPlan;
+  /** parsed state per resource (same order as compiled.resources); the executor passes it to apply() */
+  states: unknown[];
+  /** resource indexes that have a change, in order */
+  changed: number[];
+}
+
+export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number): PlannedHost {
+  const facts = parseFacts(out.facts);
+  const plan: HostPlan = { host: ch.host.name, changes: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs };
+  const sizing = checkSizingOnline(ch.roles.map((r) => r.role), facts);
+  if (sizing.length) {
+    if (ch.host.sizing === 'warn') plan.warnings.push(...sizing);
+    else plan.error = sizing.join('; ');
+  }
+  const states: unknown[] = [];
+  const changed: number[] = [];
+  const fp = createHash('sha256');
+  ch.resources.forEach((r, i) => {
+    const raw = out.resources[i]!;
+    fp.update(`${r.id}\0${raw.status}\0${raw.stdout}\0`);
+    const reason = r.skipIf?.(facts);
+    if (reason) {
+      plan.skipped.push({ id: r.id, reason });
+      states.push(undefined);
+      return;
+    }
+    const state = r.parse(raw.stdout, raw.status);
+    states.push(state);
+    const change = r.diff(state);
+    if (change) {
+      plan.changes.push(change);
+      changed.push(i);
+    }
+  });
+  plan.fingerprint = fp.digest('hex');
+  ch.health.forEach((h, i) => {
+    if (out.health[i] !== 0) plan.unhealthy.push(h.name);
+  });
+  return { plan, states, changed };
+}
+
+/** After apply: every resource must be converged. Returns what still differs. */
+export function unconverged(ch: CompiledHost, out: ProbeOutput, skipped: Set<string>): Change[] {
+  const left: Change[] = [];
+  ch.resources.forEach((r, i) => {
+    if (skipped.has(r.id)) return;
+    const raw = out.resources[i]!;
+    const change = r.diff(r.parse(raw.stdout, raw.status));
+    if (change) left.push(change);
+  });
+  return left;
+}

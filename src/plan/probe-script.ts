@@ -1,0 +1,66 @@
+// ONE script per host gathers facts, probes every resource and tries each health check once:
+// a run that changes nothing costs one exec per host. Sections are framed by markers that carry a
+// random nonce, so no probed content (files are base64 anyway) can fake a boundary.
+import { randomBytes } from 'node:crypto';
+import type { Resource } from '../resources/types.js';
+import type { HealthCheck } from '../roles/types.js';
+import { factsProbe } from '../facts/probe.js';
+
+export interface ProbeOutput {
+  facts: string;
+  resources: { stdout: string; status: number }[];
+  /** exit status of each health check (0 = healthy) */
+  health: number[];
+}
+
+export interface ProbeScript {
+  script: string;
+  parse(stdout: string): ProbeOutput;
+}
+
+export function buildProbeScript(opts: { resources: Resource[]; health: HealthCheck[]; diskPaths: string[]; withFacts: boolean; healthRetries?: boolean }): ProbeScript {
+  const mark = `@@${randomBytes(8).toString('hex')}@@`;
+  const parts: string[] = [];
+  const section = (name: string, body: string) =>
+    parts.push(`printf '%s\\n' '${mark}${name}'\n(\n${body}\n) 2>/dev/null </dev/null\nprintf '\\n${mark}end %s\\n' "$?"`);
+  if (opts.withFacts) section('facts', factsProbe(opts.diskPaths));
+  opts.resources.forEach((r, i) => section(`r ${i}`, r.probe()));
+  opts.health.forEach((h, i) => {
+    // After an apply, services may need a moment: retry until the check's timeout.
+    const tries = opts.healthRetries ? Math.max(1, h.timeoutSeconds ?? 30) : 1;
+    section(`h ${i}`, `n=0; until ( ${h.script}\n ) >/dev/null 2>&1; do n=$((n+1)); [ "$n" -ge ${tries} ] && exit 1; sleep 1; done`);
+  });
+  return {
+    script: parts.join('\n') + '\n',
+    parse(stdout: string): ProbeOutput {
+      const out: ProbeOutput = { facts: '', resources: opts.resources.map(() => ({ stdout: '', status: -1 })), health: opts.health.map(() => -1) };
+      const lines = stdout.split('\n');
+      let current: string | undefined;
+      let buf: string[] = [];
+      for (const line of lines) {
+        if (!line.startsWith(mark)) {
+          if (current !== undefined) buf.push(line);
+          continue;
+        }
+        const tag = line.slice(mark.length);
+        if (tag.startsWith('end ')) {
+          if (current === undefined) continue;
+          const status = Number(tag.slice(4));
+          // The framing printf added one newline before the end marker.
+          const text = buf.join('\n').replace(/\n$/, '');
+          if (current === 'facts') out.facts = text;
+          else if (current.startsWith('r ')) out.resources[Number(current.slice(2))] = { stdout: text, status };
+          else if (current.startsWith('h ')) out.health[Number(current.slice(2))] = status;
+          current = undefined;
+          buf = [];
+        } else {
+          current = tag;
+          buf = [];
+        }
+      }
+      const missing = out.resources.findIndex((r) => r.status === -1);
+      if (missing >= 0) throw new Error(`probe output ended early (no result for ${opts.resources[missing]!.id}): the probe script was cut off`);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Plain data shared by planner, executor and views. A Plan is serialisable (plan files, --json).
+import type { Change } from '../resources/types.js';
+import type { Facts } from '../facts/types.js';
+
+export interface SkippedResource {
+  id: string;
+  reason: string;
+}
+
+export interface HostPlan {
+  host: string;
+  /** the plan could not be made for this host (unreachable, host key, probe failed, undersized) */
+  error?: string;
+  changes: Change[];
+  skipped: SkippedResource[];
+  warnings: string[];
+  /** health checks that failed in the probe (informational when changes are pending) */
+  unhealthy: string[];
+  /** sha256 over the probed state of every resource: a saved plan is refused when it moved */
+  fingerprint: string;
+  facts?: Facts;
+  execs: number;
+}
+
+export interface Plan {
+  version: 1;
+  inventory: string;
+  playbook: string;
+  /** sha256 of the desired state of every host (resources, handlers): a saved plan is refused when it moved */
+  desired: Record<string, string>;
+  hosts: HostPlan[];
+  createdAt: string;
+}
+
+export const hasChanges = (p: Plan): boolean => p.hosts.some((h) => h.changes.length > 0);
