@@ -1,0 +1,246 @@
+// base: what every host gets. Hardened sshd, security updates, a default-deny firewall built from
+// the openings of all roles of the host, audit of sessions, time sync, machine metrics and logs
+// shipped off the host. Sources: seed 000 (drand/League of Entropy ops guide: "Security
+// Recommendations", "Monitoring Recommendations") and seed 003 (node security basics).
+import { Type, type Static } from '@sinclair/typebox';
+import * as r from '../../src/resources/index.js';
+import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
+import { isContainer, type Facts } from '../../src/facts/types.js';
+import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
+import { renderRules } from './firewall.js';
+import { RELOAD_SSH, reloadSshScript, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from './sshd.js';
+
+const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253, description: 'an IP address, a CIDR or an inventory host name' });
+
+const vars = Type.Object(
+  {
+    monitoring: Type.Array(Source, {
+      default: [],
+      description: 'who may scrape metrics (node exporter, and the metrics of other roles that use the @monitoring source)',
+    }),
+    log_host: Type.Union([Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$' }), Type.Null()], {
+      default: null,
+      description: 'host:port receiving every log line (rsyslog forwarding); the host may be an inventory host name; null: no forwarding',
+    }),
+    log_protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
+    node_exporter_port: Type.Integer({ minimum: 1, maximum: 65535, default: 9100 }),
+    ssh_from: Type.Union([Type.Array(Source, { minItems: 1 }), Type.Null()], {
+      default: null,
+      description:
+        'who may open SSH to this host; null: its jump host (inventory `jump`) or, for a host without one, the controller addresses',
+    }),
+    extra_openings: Type.Array(
+      Type.Object(
+        {
+          port: Type.Integer({ minimum: 1, maximum: 65535 }),
+          proto: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
+          from: Type.Union([Type.Array(Source), Type.Literal('any')]),
+          comment: Type.String({ minLength: 1, maxLength: 100 }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'more firewall openings for this host (anything not declared by a role)' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+type Ctx = Omit<RoleContext<Static<typeof vars>>, 'openings' | 'template'>;
+
+const inContainer = (why: string) => (f: Facts): string | null => (isContainer(f) ? `${why} (container: ${f.container})` : null);
+
+/** Who may open SSH to the host, as written (names, addresses) — shared by the firewall and sshd. */
+function sshSources(ctx: Ctx): { from: string[]; why: string } {
+  if (ctx.vars.ssh_from) return { from: ctx.vars.ssh_from, why: 'base.ssh_from' };
+  if (ctx.host.jump) {
+    const jump = hostByName(ctx.inventory.hosts, ctx.host.jump);
+    if (!jump) throw new Error(`host ${ctx.host.name}: its jump host "${ctx.host.jump}" is not in the inventory`);
+    return { from: [jump.name], why: `its jump host ${jump.name}` };
+  }
+  return { from: [...ctx.controllerAddresses], why: 'the controller' };
+}
+
+/** A host other hosts jump through (ProxyJump needs TCP forwarding on it). */
+const isJumpHost = (ctx: Ctx): boolean =>
+  ctx.host.roles.includes('bastion') || ctx.inventory.hosts.some((h: HostView) => h.jump === ctx.host.name);
+
+const ACCOUNT = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+
+export default defineRole({
+  name: 'base',
+  description: 'every host: hardened sshd, security updates, default-deny firewall, audit, time sync, metrics, log shipping',
+  vars,
+  // provision's own minimums for a Debian 12 server with these services (the Debian installation
+  // guide asks for 512 MB RAM and ~2–10 GB disk without a desktop; rsyslog's disk queue, audit logs
+  // and apt caches need headroom). 0.9 GiB / 7 GiB: what a "1 GB / 8 GB" machine reports.
+  sizing: {
+    cpus: 1,
+    memoryGiB: 0.9,
+    diskGiB: 7,
+    diskPath: '/',
+    source: 'provision base role: 1 CPU, 1 GB memory, 8 GB disk (Debian 12 server minimums plus room for log queue, audit logs and apt)',
+  },
+
+  openings(ctx) {
+    const ssh = sshSources(ctx);
+    const list: Opening[] = [
+      // seed 000 "SSH Access": SSH through a bastion; nodes never reachable from the internet
+      { port: 22, proto: 'tcp', from: ssh.from, comment: `ssh from ${ssh.why}` },
+      // seed 000 "Metrics": machine metrics, reachable by monitoring only (DESIGN "Security")
+      { port: ctx.vars.node_exporter_port, proto: 'tcp', from: ctx.vars.monitoring, comment: 'node exporter from base.monitoring' },
+    ];
+    for (const o of ctx.vars.extra_openings) list.push({ port: o.port, proto: o.proto, from: o.from, comment: o.comment });
+    return list;
+  },
+
+  resources(ctx) {
+    const v = ctx.vars;
+    const hosts = ctx.inventory.hosts;
+    if (!ACCOUNT.test(ctx.loginUser)) throw new Error(`host ${ctx.host.name}: login user "${ctx.loginUser}" is not a valid account name`);
+    const ssh = sshSources(ctx);
+    if (ssh.from.length === 0) {
+      throw new Error(
+        `host ${ctx.host.name} has no jump host and no controller address is known: the firewall would shut SSH for the controller; ` +
+          'set base.ssh_from for this host or give the controller addresses',
+      );
+    }
+    const sshFrom = resolveSources(ssh.from, hosts, `base: ssh sources of ${ctx.host.name}`);
+    const monitoring = resolveSources(v.monitoring, hosts, 'base.monitoring').map((c) => c.text);
+    const address = parseCidr(ctx.host.address);
+    if (!address) throw new Error(`host ${ctx.host.name}: address "${ctx.host.address}" is not an IP address`);
+    const listenHost = address.family === 6 ? `[${address.text}]` : address.text;
+    const jumpHost = isJumpHost(ctx);
+
+    const res: r.Resource[] = [];
+
+    // --- sshd (seed 000 "SSH Access"; seed 003 "Securing SSH logins") --------------------------
+    const root = ctx.loginUser === 'root';
+    res.push(
+      r.file({
+        path: `${SSHD_DROPIN_DIR}/10-provision.conf`,
+        content: ctx.template('sshd.conf', {
+          host: ctx.host.name,
+          permitRootLogin: root ? 'prohibit-password' : 'no',
+          rootLoginWhy: root
+            ? 'the controller logs in as root (lab): with a key only, never a password'
+            : `the controller logs in as ${ctx.loginUser} and uses sudo: nobody logs in as root`,
+          tcpForwarding: jumpHost ? 'local' : 'no',
+          forwardingWhy: jumpHost
+            ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
+            : 'not a jump host: no forwarding of any kind',
+          loginUser: ctx.loginUser,
+          loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
+        }),
+        mode: '0644',
+        validate: sshdValidate(),
+        guard: true,
+        notify: [RELOAD_SSH],
+      }),
+    );
+
+    // --- firewall: default deny, the openings of every role (seed 000 "Firewall Configuration") ---
+    const rules = renderRules(ctx.openings, hosts, monitoring);
+    res.push(
+      r.apt({ name: 'nftables' }),
+      r.nftables({ ruleset: ctx.template('nftables.conf', { host: ctx.host.name, rules }) }),
+      r.service({ name: 'nftables', enabled: true }),
+    );
+
+    // --- security updates (seed 000 "Drand Machines": OS up to date with security patches) -------
+    res.push(
+      r.apt({ name: 'unattended-upgrades' }),
+      r.file({ path: '/etc/apt/apt.conf.d/20auto-upgrades', content: ctx.template('20auto-upgrades', {}), validate: 'apt-config -c %s dump >/dev/null' }),
+      r.file({
+        path: '/etc/apt/apt.conf.d/52provision-unattended-upgrades',
+        content: ctx.template('52provision-unattended-upgrades', {}),
+        validate: 'apt-config -c %s dump >/dev/null',
+      }),
+    );
+
+    // --- session audit (seed 000 "Logs": "Enable pam_tty_audit for logging user actions") --------
+    const noAudit = inContainer('auditd cannot run in a container (no audit netlink socket)');
+    res.push(
+      r.apt({ name: 'auditd', skipIf: noAudit }),
+      r.file({ path: '/etc/audit/rules.d/50-provision.rules', content: ctx.template('audit.rules', {}), mode: '0640', notify: ['load audit rules'], skipIf: noAudit }),
+      r.service({ name: 'auditd', enabled: true, running: true, skipIf: noAudit }),
+      // A PAM change: guarded (fresh login test). In a container the audit netlink is refused and
+      // this line would make every SSH session fail, so it is skipped there — never on real hosts.
+      r.line({
+        path: '/etc/pam.d/sshd',
+        line: 'session required pam_tty_audit.so enable=*',
+        match: '^#?[[:space:]]*session[[:space:]]+[a-z]+[[:space:]]+pam_tty_audit\\.so',
+        guard: true,
+        skipIf: inContainer('pam_tty_audit makes every SSH session fail in a container (audit is not permitted)'),
+      }),
+    );
+
+    // --- time sync (logs and drand rounds need a right clock) -------------------------------------
+    res.push(
+      r.apt({ name: 'systemd-timesyncd' }),
+      r.service({
+        name: 'systemd-timesyncd',
+        enabled: true,
+        running: true,
+        skipIf: inContainer('a container cannot set the clock; it uses the clock of the machine it runs on'),
+      }),
+    );
+
+    // --- machine metrics, monitoring only (seed 000 "Metrics") ---------------------------------
+    const exporterDir = '/etc/systemd/system/prometheus-node-exporter.service.d';
+    res.push(
+      r.apt({ name: 'prometheus-node-exporter' }),
+      r.directory({ path: exporterDir, owner: 'root', group: 'root', mode: '0755' }),
+      r.file({
+        path: `${exporterDir}/10-provision.conf`,
+        content: ctx.template('node-exporter.conf', { listen: `${listenHost}:${v.node_exporter_port}` }),
+        notify: ['restart node exporter'],
+      }),
+      r.service({ name: 'prometheus-node-exporter', enabled: true, running: true }),
+    );
+
+    // --- logs shipped off the host (seed 000 "Logs": collect and ship logs externally) ------------
+    const forwardPath = '/etc/rsyslog.d/90-provision-forward.conf';
+    res.push(r.apt({ name: 'rsyslog' }));
+    const logTo = v.log_host ? splitHostPort(v.log_host, 'base.log_host') : null;
+    const logHost = logTo ? (hostByName(hosts, logTo.host) ?? hosts.find((h) => h.address === logTo.host)) : undefined;
+    // The log host itself does not forward to itself (a loop once it receives syslog).
+    if (logTo && logHost?.name !== ctx.host.name) {
+      const { host, port } = logTo;
+      const target = logHost ? logHost.address : host;
+      res.push(
+        r.file({ path: forwardPath, content: ctx.template('rsyslog-forward.conf', { target, port, protocol: v.log_protocol }), notify: ['restart rsyslog'] }),
+      );
+    } else {
+      res.push(r.file({ path: forwardPath, state: 'absent', notify: ['restart rsyslog'] }));
+    }
+    res.push(r.service({ name: 'rsyslog', enabled: true, running: true }));
+    return res;
+  },
+
+  handlers() {
+    return {
+      [RELOAD_SSH]: reloadSshScript,
+      'restart node exporter': `systemctl daemon-reload && ${r.restartScript('prometheus-node-exporter')}`,
+      'restart rsyslog': r.restartScript('rsyslog'),
+      'load audit rules': 'augenrules --load',
+    };
+  },
+
+  health(ctx) {
+    // the address the controller's connections come from (its jump host, or the controller itself)
+    const from = resolveSources(sshSources(ctx).from, ctx.inventory.hosts, 'base: ssh sources')[0]?.text.split('/')[0] ?? '127.0.0.1';
+    const checks = [
+      { name: 'sshd configuration parses', script: '/usr/sbin/sshd -t' },
+      {
+        // what sshd will do for the controller's next login: key only, and its keys are read
+        name: `${ctx.loginUser} keeps key-only login from ${from}`,
+        script:
+          `out=$(${sshdEffective(ctx.loginUser, from)}) && printf '%s\\n' "$out" | grep -qx 'authenticationmethods publickey' && ` +
+          `! printf '%s\\n' "$out" | grep -qx 'authorizedkeysfile none'`,
+      },
+      { name: 'firewall loaded (default deny)', script: `nft list chain inet filter input | grep -q 'policy drop'` },
+      { name: 'node exporter listening', script: `ss -Hltn 'sport = :${ctx.vars.node_exporter_port}' | grep -q .`, timeoutSeconds: 30 },
+    ];
+    return checks;
+  },
+});

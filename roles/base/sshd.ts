@@ -1,0 +1,35 @@
+// sshd drop-ins: shared by the base role (10-provision.conf) and the bastion role (20-bastion.conf).
+import { sh } from '../../src/shell/quote.js';
+
+export const SSHD_DROPIN_DIR = '/etc/ssh/sshd_config.d';
+/** the handler every sshd change notifies (defined by base; handler names are global per host) */
+export const RELOAD_SSH = 'reload ssh';
+/** the Unix group whose members must use key + TOTP on a bastion (role bastion) */
+export const OPERATORS_GROUP = 'operators';
+
+/**
+ * A `validate` for r.file that checks the WHOLE sshd configuration as it will be once the candidate
+ * drop-in is in place — `sshd -t -f %s` on the drop-in alone would not see the main file (HostKey,
+ * Subsystem…) nor a Match block that breaks the lines after it. A throw-away wrapper includes the
+ * candidate, then the real sshd_config (which includes the other drop-ins, and the old copy of
+ * this one: harmless, the first value read wins and the candidate is read first).
+ * Runs in the subshell the file resource gives it; %s is the temp file (the only %s allowed).
+ */
+export function sshdValidate(): string {
+  return [
+    `c=%s`,
+    `w=$(mktemp) || exit 1`,
+    `{ echo "Include $c"; echo 'Include /etc/ssh/sshd_config'; } >"$w"`,
+    `/usr/sbin/sshd -t -f "$w"; rc=$?`,
+    `rm -f -- "$w"`,
+    `exit $rc`,
+  ].join('\n');
+}
+
+/** the reload handler: never reload an sshd whose configuration does not parse */
+export const reloadSshScript = `/usr/sbin/sshd -t && systemctl reload ssh`;
+
+/** sshd -T for a given connection, for health checks: prints the effective settings */
+export function sshdEffective(user: string, addr: string): string {
+  return `/usr/sbin/sshd -T -C ${sh(`user=${user},host=health-check,addr=${addr}`)}`;
+}

@@ -1,0 +1,254 @@
+// drand-node: a League of Entropy beacon node (seed 000 "Guidelines for drand Nodes"). Isolated
+// from the internet: its gRPC port is open to the other drand nodes only, metrics to monitoring only,
+// the control port and the HTTP API stay on localhost (relays and CDNs serve the public). The daemon
+// runs as a dedicated system user in a systemd sandbox that may write its folder and nothing else.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import * as r from '../../src/resources/index.js';
+import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
+import { sh } from '../../src/shell/quote.js';
+import { MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
+
+export const BINARY_PATH = '/usr/local/bin/drand';
+export const RESTART_DRAND = 'restart drand';
+
+const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
+const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+
+const vars = Type.Object(
+  {
+    binary: Type.Object(
+      {
+        /** https URL of the daemon binary itself (not an archive); downloaded on the host, checked, installed */
+        url: Type.Optional(Type.String({ pattern: '^https://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]+$', maxLength: 2048 })),
+        /** path of the binary in this repository, relative to its root; read and checked at plan time */
+        file: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-][A-Za-z0-9._/-]*$', maxLength: 1024 })),
+        /** the pin: sha256 of the binary (hex) */
+        sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+      },
+      { additionalProperties: false, description: 'the drand binary: exactly one of url or file, and its sha256' },
+    ),
+    beacon_id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'default' }),
+    folder: Type.String({ pattern: '^(/[A-Za-z0-9_][A-Za-z0-9._-]*)+$', maxLength: 256, default: '/var/lib/drand', description: "drand's --folder" }),
+    listen_address: Type.Union([Type.String({ pattern: '^[0-9A-Fa-f:.]+$' }), Type.Null()], {
+      default: null,
+      description: 'address of --private-listen and --metrics; null: the inventory address of the host',
+    }),
+    private_port: Port(4444),
+    control_port: Port(8888),
+    metrics_port: Port(9080),
+    public_listen: Type.String({
+      pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):[0-9]{1,5}$',
+      default: '127.0.0.1:8080',
+      description: 'HTTP API (--public-listen); local by default: the health check uses it, relays serve the public',
+    }),
+    network_group: Type.Union([Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Type.Null()], {
+      default: null,
+      description: 'inventory group of this drand network: its other drand-node hosts are the gRPC peers; null: every drand-node host',
+    }),
+    extra_peers: Type.Array(Source, {
+      default: [],
+      description: 'more sources for the gRPC port: other operators\' nodes, relays (addresses, CIDRs or inventory hosts)',
+    }),
+    metrics_from: Type.Union([Type.Array(Source), Type.Null()], {
+      default: null,
+      description: 'who may scrape drand metrics; null: the same as base.monitoring',
+    }),
+    extra_args: Type.Array(Type.String({ pattern: '^--[a-z][a-z0-9-]*(=[A-Za-z0-9._:/,@-]+)?$' }), {
+      default: [],
+      description: 'more flags for `drand start`, e.g. --verbose',
+    }),
+    extra_packages: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$' }), {
+      default: [],
+      description: 'Debian packages the daemon needs (the lab stand-in needs python3)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+type Vars = Static<typeof vars>;
+type Ctx = Omit<RoleContext<Vars>, 'openings' | 'template'>;
+
+/** The pin check: pure, throws when the bytes are not the pinned ones. */
+export function checkPin(bytes: Buffer, pin: string, label: string): void {
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (got !== pin) {
+    throw new Error(
+      `drand-node.binary: ${label} has sha256 ${got}, but the pin drand-node.binary.sha256 is ${pin}. ` +
+        'The file changed or the pin is stale: check where the file comes from, then update the pin.',
+    );
+  }
+}
+
+/** Read `binary.file` (relative to the repo root) and check it against the pin. */
+export function readPinnedFile(rel: string, pin: string, repoPath: (p: string) => string): Buffer {
+  if (path.posix.isAbsolute(rel) || rel.split('/').some((s) => s === '..' || s === '')) {
+    throw new Error(`drand-node.binary.file: "${rel}" must be a path inside the repository, relative to its root`);
+  }
+  const abs = repoPath(rel);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(abs);
+  } catch (e) {
+    throw new Error(`drand-node.binary.file: cannot read ${rel} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  checkPin(bytes, pin, rel);
+  return bytes;
+}
+
+/** The other drand nodes of this node's network (never the node itself, by name or by address). */
+export function drandPeers(ctx: Pick<Ctx, 'host' | 'inventory' | 'vars'>): HostView[] {
+  const group = ctx.vars.network_group;
+  const members = group === null ? ctx.inventory.hosts : ctx.inventory.group(group);
+  if (group !== null && !members.some((h) => h.name === ctx.host.name)) {
+    throw new Error(`drand-node.network_group: host ${ctx.host.name} is not in group "${group}"`);
+  }
+  return members.filter((h) => h.roles.includes('drand-node') && h.name !== ctx.host.name && h.address !== ctx.host.address);
+}
+
+function listenAddress(ctx: Ctx): string {
+  const a = ctx.vars.listen_address ?? ctx.host.address;
+  const c = parseCidr(a);
+  if (!c || c.text.includes('/')) throw new Error(`drand-node: listen address "${a}" of ${ctx.host.name} is not an IP address`);
+  return c.family === 6 ? `[${c.text}]` : c.text;
+}
+
+function binaryResource(ctx: Ctx): r.Resource {
+  const b = ctx.vars.binary;
+  if ((b.url === undefined) === (b.file === undefined)) {
+    throw new Error('drand-node.binary: give exactly one of url (downloaded on the host) or file (shipped from the repository)');
+  }
+  if (b.file !== undefined) {
+    const bytes = readPinnedFile(b.file, b.sha256, ctx.repoPath);
+    return r.file({ path: BINARY_PATH, content: bytes, owner: 'root', group: 'root', mode: '0755', notify: [RESTART_DRAND] });
+  }
+  const url = b.url!;
+  // Downloaded on the host to a temp file next to the target, checked against the pin, then moved
+  // into place; done when the installed binary already has the pinned hash.
+  return r.command({
+    name: `install drand ${b.sha256.slice(0, 12)} from ${url}`,
+    unless: `printf '%s  %s\\n' ${b.sha256} ${BINARY_PATH} | sha256sum -c --status`,
+    run: [
+      `t=$(mktemp ${BINARY_PATH}.provision.XXXXXX)`,
+      `if ! curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 --retry 3 --max-time 600 -o "$t" ${sh(url)}; then`,
+      `  rm -f -- "$t"; echo ${sh(`provision: download of ${url} failed`)} >&2; exit 1`,
+      `fi`,
+      `if ! printf '%s  %s\\n' ${b.sha256} "$t" | sha256sum -c --status; then`,
+      `  got=$(sha256sum <"$t" | cut -c1-64); rm -f -- "$t"`,
+      `  echo "provision: ${url.replace(/["$`\\]/g, '')} has sha256 $got, the pin drand-node.binary.sha256 is ${b.sha256}: not installed" >&2; exit 1`,
+      `fi`,
+      `chown root:root "$t" && chmod 0755 "$t" && mv -fT -- "$t" ${BINARY_PATH}`,
+    ].join('\n'),
+    notify: [RESTART_DRAND],
+  });
+}
+
+export default defineRole({
+  name: 'drand-node',
+  description: 'drand beacon node: dedicated user, sandboxed daemon, gRPC open to its peers only',
+  vars,
+  // Seed 000 "Resource Recommendations", drand node: compute comparable to x86-64 at the AWS
+  // 'micro' tier (t3.micro: 2 vCPU, burstable; we ask for 1 full core), 8 GB memory, at least 32 GB
+  // of persistent storage, at least 1 Mbps of dedicated bandwidth. Checked values are what such a
+  // machine reports: 8 GB → ≥ 7.5 GiB MemTotal, a 32 GB disk → ≥ 29 GiB filesystem.
+  // diskPath is the default folder (sizing cannot follow a per-host `folder` var).
+  sizing: {
+    cpus: 1,
+    memoryGiB: 7.5,
+    diskGiB: 29,
+    diskPath: '/var/lib/drand',
+    bandwidthMbps: 1,
+    arch: ['x86_64'],
+    source: 'seed 000 (drand ops guide) "Resource Recommendations": x86-64 ≥ AWS micro tier, 8 GB memory, ≥ 32 GB persistent storage, ≥ 1 Mbps dedicated',
+  },
+  placement: {
+    // seed 000: relays never on the node's machine; DESIGN: a bastion carries no node role
+    notWith: ['drand-http-relay', 'drand-gossip-relay', 'bastion'],
+    // seed 000: "Must be isolated from the public internet"
+    private: true,
+  },
+
+  openings(ctx) {
+    const peers = drandPeers(ctx).map((h) => h.name);
+    const group = ctx.vars.network_group ?? 'the inventory';
+    return [
+      // seed 000: "Whitelist incoming ... connections from other drand Nodes", "only ... the drand-grpc port"
+      {
+        port: ctx.vars.private_port,
+        proto: 'tcp',
+        from: [...peers, ...ctx.vars.extra_peers],
+        comment: `drand gRPC from the other drand nodes of ${group}${ctx.vars.extra_peers.length ? ' and drand-node.extra_peers' : ''}`,
+      },
+      // seed 000 "Metrics": Prometheus endpoint of the application, monitoring only (DESIGN "Security")
+      {
+        port: ctx.vars.metrics_port,
+        proto: 'tcp',
+        from: ctx.vars.metrics_from ?? [MONITORING],
+        comment: ctx.vars.metrics_from ? 'drand metrics from drand-node.metrics_from' : 'drand metrics from base.monitoring',
+      },
+    ];
+  },
+
+  resources(ctx) {
+    const v = ctx.vars;
+    drandPeers(ctx); // an error in network_group shows here too
+    resolveSources(v.extra_peers, ctx.inventory.hosts, 'drand-node.extra_peers');
+    if (v.metrics_from) resolveSources(v.metrics_from, ctx.inventory.hosts, 'drand-node.metrics_from');
+    splitHostPort(v.public_listen, 'drand-node.public_listen');
+    const addr = listenAddress(ctx);
+    const beacon = `${v.folder}/multibeacon/${v.beacon_id}`;
+    const dir = (p: string) => r.directory({ path: p, owner: 'drand', group: 'drand', mode: '0700' });
+
+    return [
+      // curl: the URL download and the health check
+      r.apt({ name: ['curl', ...v.extra_packages] }),
+      // seed 000 "Drand Machines": "Run the drand node in isolation with dedicated system users"
+      r.group({ name: 'drand', system: true }),
+      r.user({ name: 'drand', system: true, home: v.folder, shell: '/usr/sbin/nologin', groups: [] }),
+      // drand's --folder layout: multibeacon/<beacon id>/{key,groups,db}; 0700, drand's only
+      dir(v.folder),
+      dir(`${v.folder}/multibeacon`),
+      dir(beacon),
+      dir(`${beacon}/key`),
+      dir(`${beacon}/groups`),
+      dir(`${beacon}/db`),
+      binaryResource(ctx),
+      r.systemdUnit({
+        name: 'drand.service',
+        content: ctx.template('drand.service', {
+          host: ctx.host.name,
+          beaconId: v.beacon_id,
+          binary: BINARY_PATH,
+          privateListen: `${addr}:${v.private_port}`,
+          publicListen: v.public_listen,
+          controlPort: v.control_port,
+          metricsListen: `${addr}:${v.metrics_port}`,
+          folder: v.folder,
+          extraArgs: v.extra_args,
+        }),
+        notify: [RESTART_DRAND],
+      }),
+      r.service({ name: 'drand', enabled: true, running: true }),
+    ];
+  },
+
+  handlers() {
+    return { [RESTART_DRAND]: r.restartScript('drand') };
+  },
+
+  health(ctx) {
+    const { host, port } = splitHostPort(ctx.vars.public_listen, 'drand-node.public_listen');
+    const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+    return [
+      { name: 'drand service active', script: 'systemctl is-active --quiet drand', timeoutSeconds: 30 },
+      {
+        // seed 000 "API Monitoring": /health answers 200 when the node is at most one round behind
+        name: 'drand /health answers 200',
+        script: `curl -fsS --max-time 5 -o /dev/null ${sh(`http://${local}:${port}/health`)}`,
+        timeoutSeconds: 90,
+      },
+    ];
+  },
+});

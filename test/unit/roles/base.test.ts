@@ -1,0 +1,223 @@
+import { describe, test, expect } from '@jest/globals';
+import { build, containerFacts, find, labHosts, rulesFor, tpl, vmFacts } from './helpers.js';
+import { renderRules, nftComment } from '../../../roles/base/firewall.js';
+import { MONITORING, parseCidr, resolveSources } from '../../../roles/base/net.js';
+import { sshdValidate } from '../../../roles/base/sshd.js';
+import type { FileState } from '../../../src/resources/index.js';
+
+const SSHD = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
+const directives = (conf: string): string[] =>
+  conf
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+describe('base: sshd drop-in', () => {
+  test('a node: keys only, no passwords, no keyboard-interactive, no forwarding', () => {
+    const b = build({ host: 'drand-1' });
+    const conf = tpl(b, 'base/sshd.conf');
+    const d = directives(conf);
+    for (const want of [
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'AuthenticationMethods publickey',
+      'PermitEmptyPasswords no',
+      'PermitRootLogin prohibit-password',
+      'MaxAuthTries 3',
+      'X11Forwarding no',
+      'AllowTcpForwarding no',
+      'AllowAgentForwarding no',
+    ]) {
+      expect(d).toContain(want);
+    }
+    expect(conf).not.toMatch(/^\s*(PasswordAuthentication|KbdInteractiveAuthentication)\s+yes/im);
+    // the controller's account only from the jump host
+    expect(d).toContain('Match User root Address !10.213.7.10,*');
+    expect(d).toContain('AuthorizedKeysFile none');
+    // no other drop-in on a node: keyboard-interactive appears nowhere
+    expect(b.rendered.has('bastion/sshd-bastion.conf')).toBe(false);
+  });
+
+  test('the file is guarded, validated against the whole config, and reloads ssh', () => {
+    const b = build({ host: 'drand-1' });
+    const r = find(b, SSHD);
+    expect(r.guard).toBe(true);
+    expect(r.notify).toEqual(['reload ssh']);
+    const apply = r.apply({ kind: 'missing' } as FileState);
+    expect(apply).toContain('/usr/sbin/sshd -t -f "$w"');
+    expect(apply).toContain('Include /etc/ssh/sshd_config');
+    expect(b.handlers['reload ssh']).toMatch(/sshd -t && systemctl reload ssh/);
+  });
+
+  test('the validate command uses %s exactly once (the file resource replaces every %s)', () => {
+    expect(sshdValidate().split('%s').length - 1).toBe(1);
+  });
+
+  test('the bastion: base keeps publickey-only globally; keyboard-interactive only for operators', () => {
+    const b = build({ host: 'bastion-1' });
+    const d = directives(tpl(b, 'base/sshd.conf'));
+    expect(d).toContain('KbdInteractiveAuthentication no');
+    expect(d).toContain('AuthenticationMethods publickey');
+    expect(d).toContain('AllowTcpForwarding local'); // ProxyJump
+    expect(d).toContain('Match User root Address !10.213.7.1,*');
+    const bastionConf = directives(tpl(b, 'bastion/sshd-bastion.conf'));
+    expect(bastionConf).toEqual([
+      'Match Group operators',
+      'KbdInteractiveAuthentication yes',
+      'AuthenticationMethods publickey,keyboard-interactive',
+    ]);
+  });
+
+  test('a non-root controller account: nobody logs in as root', () => {
+    const b = build({ host: 'drand-2', loginUser: 'provision' });
+    const d = directives(tpl(b, 'base/sshd.conf'));
+    expect(d).toContain('PermitRootLogin no');
+    expect(d).toContain('Match User provision Address !10.213.7.10,*');
+  });
+
+  test('a host without jump host and without controller addresses is refused (it would lock the controller out)', () => {
+    expect(() => build({ host: 'bastion-1', controllerAddresses: [] })).toThrow(/no controller address is known/);
+  });
+
+  test('ssh_from overrides the derived sources', () => {
+    const b = build({ host: 'drand-1', vars: { base: { monitoring: [], ssh_from: ['198.51.100.7', '10.9.0.0/16'] } } });
+    expect(rulesFor(b, 22)).toEqual(['ip saddr { 198.51.100.7, 10.9.0.0/16 } tcp dport 22 accept comment "ssh from base.ssh_from"']);
+    expect(directives(tpl(b, 'base/sshd.conf'))).toContain('Match User root Address !198.51.100.7,!10.9.0.0/16,*');
+  });
+});
+
+describe('base: nftables ruleset from the openings of every role', () => {
+  test('drand-1: SSH only from the bastion, node exporter and drand metrics only from monitoring', () => {
+    const b = build({ host: 'drand-1' });
+    const rs = tpl(b, 'base/nftables.conf');
+    expect(rs).toMatch(/^flush ruleset$/m);
+    expect(rs).toContain('type filter hook input priority filter; policy drop;');
+    expect(rs).toContain('ct state established,related accept');
+    expect(rs).toContain('iif "lo" accept');
+    expect(rulesFor(b, 22)).toEqual(['ip saddr { 10.213.7.10 } tcp dport 22 accept comment "ssh from its jump host bastion-1"']);
+    expect(rulesFor(b, 9100)).toEqual(['ip saddr { 10.213.7.30 } tcp dport 9100 accept comment "node exporter from base.monitoring"']);
+    expect(rulesFor(b, 9080)).toEqual(['ip saddr { 10.213.7.30 } tcp dport 9080 accept comment "drand metrics from base.monitoring"']);
+    // nothing opened to 'any'
+    expect(rs).not.toMatch(/^\s*(tcp|udp) dport/m);
+    const nft = find(b, 'nftables:/etc/nftables.conf');
+    expect(nft.guard).toBe(true);
+  });
+
+  test('the bastion: SSH from the controller and from the operator allowlist', () => {
+    const b = build({ host: 'bastion-1' });
+    expect(rulesFor(b, 22)).toEqual([
+      'ip saddr { 10.213.7.1 } tcp dport 22 accept comment "ssh from the controller"',
+      'ip saddr { 192.0.2.0/24 } tcp dport 22 accept comment "ssh from operators (bastion.allow_from)"',
+    ]);
+  });
+
+  test('no monitoring: the exporter port stays closed, and the plan says so', () => {
+    const b = build({ host: 'monitor-1', vars: { base: { monitoring: [] } } });
+    expect(rulesFor(b, 9100)).toEqual(['# tcp/9100 stays closed: no sources (node exporter from base.monitoring)']);
+  });
+
+  test('renderRules: any, IPv6, host names, the monitoring token, overlapping networks', () => {
+    const hosts = labHosts();
+    const lines = renderRules(
+      [
+        { port: 443, proto: 'tcp', from: 'any', comment: 'https' },
+        { port: 53, proto: 'udp', from: ['2001:db8::1', '10.0.0.0/8', '10.1.2.3', 'drand-2'], comment: 'dns' },
+        { port: 9999, proto: 'tcp', from: [MONITORING], comment: 'app metrics' },
+      ],
+      hosts,
+      ['10.213.7.30'],
+    );
+    expect(lines).toEqual([
+      'tcp dport 443 accept comment "https"',
+      'ip saddr { 10.0.0.0/8 } udp dport 53 accept comment "dns"',
+      'ip6 saddr { 2001:db8::1 } udp dport 53 accept comment "dns"',
+      'ip saddr { 10.213.7.30 } tcp dport 9999 accept comment "app metrics"',
+    ]);
+  });
+
+  test('hostile or broken values never reach the ruleset', () => {
+    const hosts = labHosts();
+    expect(nftComment('x" accept; flush ruleset; #')).toBe('x_ accept_ flush ruleset_ _');
+    expect(() => renderRules([{ port: 22, proto: 'tcp', from: ['1.2.3.4 } accept #'], comment: 'x' }], hosts, [])).toThrow(/neither an IP address/);
+    expect(() => renderRules([{ port: 70000, proto: 'tcp', from: [], comment: 'x' }], hosts, [])).toThrow(/port must be/);
+    expect(() => renderRules([{ port: 22, proto: 'tcp', from: ['0.0.0.0/0'], comment: 'x' }], hosts, [])).toThrow(/whole internet/);
+    expect(() => resolveSources(['10.0.0.1/8'], hosts, 'v')).toThrow(/neither/); // host bits set
+    expect(parseCidr('10.213.7.1/32')?.text).toBe('10.213.7.1');
+  });
+});
+
+describe('base: container limits are skipped with a reason, never on real hosts', () => {
+  test('auditd, pam_tty_audit and time sync skip in a container, with reasons', () => {
+    const b = build({ host: 'drand-1' });
+    const skipped = b.all.filter((r) => r.skipIf?.(containerFacts));
+    const ids = skipped.map((r) => r.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'apt:auditd',
+        'service:auditd',
+        'file:/etc/audit/rules.d/50-provision.rules',
+        'service:systemd-timesyncd',
+      ]),
+    );
+    const pam = skipped.find((r) => r.id.startsWith('line:/etc/pam.d/sshd:') && r.id.includes('pam_tty_audit'));
+    expect(pam).toBeDefined();
+    expect(pam!.guard).toBe(true);
+    for (const r of skipped) expect(r.skipIf!(containerFacts)).toMatch(/container/);
+    // on a VM or bare metal nothing is skipped
+    expect(b.all.filter((r) => r.skipIf?.(vmFacts) !== null && r.skipIf?.(vmFacts) !== undefined)).toEqual([]);
+  });
+
+  test('pam_tty_audit line is the one the seed asks for', () => {
+    const b = build({ host: 'bastion-1' });
+    const pam = b.all.find((r) => r.id.includes('pam_tty_audit'))!;
+    expect(pam.apply({ kind: 'file', present: false } as never)).toContain("L='session required pam_tty_audit.so enable=*'");
+  });
+});
+
+describe('base: logs, metrics, updates', () => {
+  test('log forwarding goes to the log host address (inventory name resolved)', () => {
+    const b = build({ host: 'drand-3' });
+    const conf = tpl(b, 'base/rsyslog-forward.conf');
+    expect(conf).toContain('target="10.213.7.30" port="514" protocol="tcp"');
+    expect(find(b, 'file:/etc/rsyslog.d/90-provision-forward.conf').notify).toEqual(['restart rsyslog']);
+  });
+
+  test('no log host: no forwarding file (removed if present)', () => {
+    const b = build({ host: 'drand-3', vars: { base: { monitoring: [] } } });
+    expect(b.rendered.has('base/rsyslog-forward.conf')).toBe(false);
+    const r = find(b, 'file:/etc/rsyslog.d/90-provision-forward.conf');
+    expect(r.diff({ kind: 'file' } as FileState)?.action).toBe('delete');
+  });
+
+  test('the log host does not forward to itself', () => {
+    const b = build({ host: 'monitor-1' });
+    expect(b.rendered.has('base/rsyslog-forward.conf')).toBe(false);
+    expect(find(b, 'file:/etc/rsyslog.d/90-provision-forward.conf').diff({ kind: 'missing' } as FileState)).toBeNull();
+  });
+
+  test('node exporter listens on the host address', () => {
+    const b = build({ host: 'drand-2' });
+    expect(tpl(b, 'base/node-exporter.conf')).toContain('--web.listen-address=10.213.7.22:9100');
+  });
+
+  test('unattended-upgrades: security origins only', () => {
+    const b = build({ host: 'drand-2' });
+    const conf = tpl(b, 'base/52provision-unattended-upgrades');
+    expect(conf).toContain('#clear Unattended-Upgrade::Origins-Pattern;');
+    const origins = conf.split('\n').filter((l) => l.includes('origin='));
+    expect(origins.length).toBe(2);
+    for (const o of origins) expect(o).toContain('label=Debian-Security');
+    expect(tpl(b, 'base/20auto-upgrades')).toContain('APT::Periodic::Unattended-Upgrade "1";');
+  });
+
+  test('every notified handler is defined', () => {
+    for (const host of ['bastion-1', 'monitor-1', 'drand-1']) {
+      const b = build({ host });
+      for (const r of b.all) for (const n of r.notify) expect(Object.keys(b.handlers)).toContain(n);
+    }
+  });
+
+  test('vars are closed: a typo is an error', () => {
+    expect(() => build({ host: 'drand-1', vars: { base: { monitorng: [] } } })).toThrow(/additional properties/);
+  });
+});

@@ -1,0 +1,186 @@
+// A hand-made RoleContext for role unit tests: the lab fleet as HostViews, vars validated and
+// defaulted by ajv like the engine does, templates rendered by Handlebars in strict mode from
+// roles/<name>/templates/, and the host's openings collected from all its roles (as the engine does).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { Ajv } from 'ajv';
+import type { TObject } from '@sinclair/typebox';
+import type { HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
+import type { Facts } from '../../../src/facts/types.js';
+import type { Resource } from '../../../src/resources/index.js';
+import base from '../../../roles/base/role.js';
+import bastion from '../../../roles/bastion/role.js';
+import drandNode from '../../../roles/drand-node/role.js';
+
+/** The repository root (this file runs from dist/test/unit/roles/). */
+export const repoRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) || !fs.existsSync(path.join(dir, 'roles'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+  return dir;
+})();
+
+export const roles: Record<string, RoleDefinition> = {
+  base: base as unknown as RoleDefinition,
+  bastion: bastion as unknown as RoleDefinition,
+  'drand-node': drandNode as unknown as RoleDefinition,
+};
+
+/** The lab fleet of inventory/lab/hosts.yaml, with the roles the site playbook gives them. */
+export function labHosts(): HostView[] {
+  const h = (name: string, address: string, groups: string[], roleNames: string[], jump?: string): HostView => ({
+    name,
+    address,
+    groups: ['all', ...groups].sort(),
+    roles: roleNames,
+    provider: 'lab',
+    ...(jump ? { jump } : {}),
+  });
+  return [
+    h('bastion-1', '10.213.7.10', ['bastions'], ['base', 'bastion']),
+    h('monitor-1', '10.213.7.30', ['monitoring'], ['base'], 'bastion-1'),
+    h('drand-1', '10.213.7.21', ['drand_nodes', 'nodes'], ['base', 'drand-node'], 'bastion-1'),
+    h('drand-2', '10.213.7.22', ['drand_nodes', 'nodes'], ['base', 'drand-node'], 'bastion-1'),
+    h('drand-3', '10.213.7.23', ['drand_nodes', 'nodes'], ['base', 'drand-node'], 'bastion-1'),
+  ];
+}
+
+export const inventoryOf = (hosts: HostView[]): RoleContext<unknown>['inventory'] => ({
+  hosts,
+  group: (g: string) => hosts.filter((x) => x.groups.includes(g)),
+});
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+
+/** Validate (and default) a role's vars like the engine; throws with ajv's messages. */
+export function withDefaults(role: RoleDefinition, vars: unknown): Record<string, unknown> {
+  const data = structuredClone(vars ?? {}) as Record<string, unknown>;
+  const validate = ajv.compile(role.vars as TObject);
+  if (!validate(data)) throw new Error(`vars of ${role.name}: ${ajv.errorsText(validate.errors)}`);
+  return data;
+}
+
+/** Render roles/<role>/templates/<name>.hbs as the engine does (strict, no HTML escaping). */
+export function render(role: string, name: string, data: object): string {
+  const source = fs.readFileSync(path.join(repoRoot, 'roles', role, 'templates', `${name}.hbs`), 'utf8');
+  return Handlebars.create().compile(source, { strict: true, noEscape: true })(data);
+}
+
+export const STANDIN = 'test/fixtures/drand-standin/drand';
+
+/** The pin the lab inventory gives (read from the file, so the tests use whatever the lab uses). */
+export function labDrandVars(): Record<string, unknown> {
+  return {
+    binary: { file: STANDIN, sha256: sha256File(path.join(repoRoot, STANDIN)) },
+    network_group: 'drand_nodes',
+    extra_packages: ['python3'],
+  };
+}
+
+export function sha256File(p: string): string {
+  return createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+}
+
+export interface HostSetup {
+  host: string;
+  /** vars per role name (before defaults) */
+  vars?: Record<string, unknown>;
+  hosts?: HostView[];
+  loginUser?: string;
+  controllerAddresses?: string[];
+}
+
+export interface Built {
+  host: HostView;
+  openings: Opening[];
+  /** resources per role */
+  resources: Record<string, Resource[]>;
+  handlers: Record<string, string>;
+  health: Record<string, { name: string; script: string }[]>;
+  /** every template rendered, by "<role>/<name>" */
+  rendered: Map<string, string>;
+  all: Resource[];
+}
+
+const defaultVars = (): Record<string, unknown> => ({
+  base: { monitoring: ['monitor-1'], log_host: 'monitor-1:514' },
+  bastion: { operators: [{ name: 'alice', keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO5ZN3wRyy5yN6fWYSkE2p8fXU+AhBJuyjUdblb+XqTJ alice@lab'] }], allow_from: ['192.0.2.0/24'] },
+  'drand-node': labDrandVars(),
+});
+
+/** Build every role of one host the way the engine does: openings of all roles first, then resources. */
+export function build(setup: HostSetup): Built {
+  const hosts = setup.hosts ?? labHosts();
+  const host = hosts.find((h) => h.name === setup.host);
+  if (!host) throw new Error(`no host ${setup.host}`);
+  const vars = { ...defaultVars(), ...(setup.vars ?? {}) };
+  const common = {
+    host,
+    inventory: inventoryOf(hosts),
+    loginUser: setup.loginUser ?? 'root',
+    controllerAddresses: setup.controllerAddresses ?? ['10.213.7.1'],
+    repoPath: (rel: string) => path.join(repoRoot, rel),
+  };
+  const typed = new Map(host.roles.map((name) => [name, withDefaults(roles[name]!, vars[name])]));
+  const openings = host.roles.flatMap((name) => roles[name]!.openings?.({ ...common, vars: typed.get(name) } as never) ?? []);
+  const rendered = new Map<string, string>();
+  const built: Built = { host, openings, resources: {}, handlers: {}, health: {}, rendered, all: [] };
+  for (const name of host.roles) {
+    const ctx = {
+      ...common,
+      vars: typed.get(name),
+      openings,
+      template: (t: string, data: object) => {
+        const out = render(name, t, data);
+        rendered.set(`${name}/${t}`, out);
+        return out;
+      },
+    };
+    const role = roles[name]!;
+    built.resources[name] = role.resources(ctx as never);
+    Object.assign(built.handlers, role.handlers?.(ctx as never) ?? {});
+    built.health[name] = role.health?.(ctx as never) ?? [];
+    built.all.push(...built.resources[name]!);
+  }
+  return built;
+}
+
+export function find(b: Built, id: string): Resource {
+  const r = b.all.find((x) => x.id === id);
+  if (!r) throw new Error(`no resource ${id} among:\n${b.all.map((x) => x.id).join('\n')}`);
+  return r;
+}
+
+export function tpl(b: Built, key: string): string {
+  const t = b.rendered.get(key);
+  if (t === undefined) throw new Error(`template ${key} was not rendered (have: ${[...b.rendered.keys()].join(', ')})`);
+  return t;
+}
+
+/** nftables rule lines for a port (the rendered ruleset of the base role). */
+export function rulesFor(b: Built, port: number): string[] {
+  return tpl(b, 'base/nftables.conf')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => new RegExp(`\\bdport ${port}\\b|^# tcp/${port} `).test(l));
+}
+
+export const vmFacts: Facts = {
+  os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
+  arch: 'x86_64',
+  cpus: 2,
+  memoryGiB: 8,
+  disks: [],
+  container: 'none',
+  vm: 'kvm',
+  machineId: '0123456789abcdef0123456789abcdef',
+  hostname: 'drand-1',
+  listening: [],
+};
+export const containerFacts: Facts = { ...vmFacts, container: 'systemd-nspawn', vm: 'none' };
