@@ -1,0 +1,115 @@
+// The Debian 12 base: bootstrapped ONCE per recipe into /var/cache/provision/lab/, shared read-only
+// by every host as its overlay lower layer. Built in a temp dir, renamed, then stamped: a directory
+// without its stamp is a half-built leftover and is removed, never used.
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runOk } from './exec.js';
+import { debootstrapMirror, renderHostSources, type AptSource } from './mirror.js';
+import { CACHE_DIR } from './paths.js';
+import type { LabEmit } from './types.js';
+
+const SUITE = 'bookworm';
+// python3: the Ansible benchmark peer needs it on the hosts.
+const INCLUDE = 'openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,python3';
+// Bump when prepareBase changes, so existing caches are rebuilt rather than silently reused.
+const RECIPE = 3;
+
+/** Cache directory name: changes whenever what goes into the base changes. */
+export function baseDirFor(mirror: string, hostSources: string): string {
+  const h = createHash('sha256').update(JSON.stringify({ SUITE, INCLUDE, RECIPE, mirror, hostSources })).digest('hex');
+  return path.join(CACHE_DIR, `base-${SUITE}-${h.slice(0, 12)}`);
+}
+
+const stampOf = (dir: string) => `${dir}.ok`;
+
+export async function isBaseReady(dir: string): Promise<boolean> {
+  return stat(stampOf(dir)).then(() => true, () => false);
+}
+
+/** Returns the base directory, building it if needed. */
+export async function ensureBase(sources: AptSource[], emit: LabEmit): Promise<string> {
+  const mirror = debootstrapMirror(sources);
+  const hostSources = renderHostSources(sources);
+  const dir = baseDirFor(mirror, hostSources);
+  if (await isBaseReady(dir)) {
+    emit({ type: 'lab.base.cached', dir });
+    return dir;
+  }
+  await mkdir(CACHE_DIR, { recursive: true });
+  await rm(dir, { recursive: true, force: true }); // a half-built leftover (renamed, never stamped)
+  await removeStaleTemps();
+  const tmp = await mkdtemp(path.join(CACHE_DIR, '.tmp-base-'));
+  const log = path.join(CACHE_DIR, 'debootstrap.log');
+  emit({ type: 'lab.base.building', dir, mirror, log });
+  const started = Date.now();
+  try {
+    await writeFile(log, `debootstrap ${SUITE} from ${mirror}\n`);
+    const out = await runOk('debootstrap', ['--variant=minbase', `--include=${INCLUDE}`, SUITE, tmp, mirror]).catch(async (err: Error) => {
+      const own = await readFile(path.join(tmp, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
+      await appendFile(log, `${own}\n${err.message}\n`);
+      throw new Error(`building the lab base failed (see ${log}): ${err.message.slice(-600)}`);
+    });
+    await appendFile(log, out);
+    await prepareBase(tmp, hostSources);
+    // Another `lab up` may have finished the same base meanwhile: keep theirs.
+    if (await isBaseReady(dir)) {
+      await rm(tmp, { recursive: true, force: true });
+      return dir;
+    }
+    await rename(tmp, dir);
+    await writeFile(stampOf(dir), `${new Date().toISOString()} ${mirror}\n`);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  emit({ type: 'lab.base.built', dir, seconds: Math.round((Date.now() - started) / 100) / 10 });
+  return dir;
+}
+
+/** Temp dirs of builds that died (a crash, ^C): anything older than an hour. */
+async function removeStaleTemps(): Promise<void> {
+  for (const name of await readdir(CACHE_DIR)) {
+    if (!name.startsWith('.tmp-base-')) continue;
+    const p = path.join(CACHE_DIR, name);
+    const s = await stat(p).catch(() => undefined);
+    if (s && Date.now() - s.mtimeMs > 3600_000) await rm(p, { recursive: true, force: true });
+  }
+}
+
+/** Makes a freshly bootstrapped tree into a host-neutral base: nothing in it may identify one host. */
+async function prepareBase(root: string, hostSources: string): Promise<void> {
+  const at = (p: string) => path.join(root, p);
+  // Host keys are per host (made before first boot), never shared through the base.
+  for (const f of await readdir(at('etc/ssh'))) if (f.startsWith('ssh_host_')) await rm(at(`etc/ssh/${f}`));
+  // Empty machine-id = "not yet set": systemd gives each host its own on first boot. The dbus copy
+  // must go too, or systemd adopts it and every host gets the same id.
+  await writeFile(at('etc/machine-id'), '');
+  await rm(at('var/lib/dbus/machine-id'), { force: true });
+  await writeFile(at('etc/hostname'), 'localhost\n'); // debootstrap copied this machine's
+  await runOk('systemctl', [`--root=${root}`, 'enable', 'systemd-networkd.service']);
+  // Unattended apt runs would fight the provisioner for the dpkg lock; fstrim/e2scrub make no sense here.
+  await runOk('systemctl', [`--root=${root}`, 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'fstrim.timer', 'e2scrub_all.timer', 'e2scrub_reap.service']);
+  await writeFile(
+    at('etc/ssh/sshd_config.d/10-provision-lab.conf'),
+    '# provision lab: key-only root login, the one host key made for this host before first boot\n' +
+      'PermitRootLogin prohibit-password\nPasswordAuthentication no\nHostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\n',
+  );
+  await dropPamTtyAudit(at('etc/pam.d'));
+  await mkdir(at('root/.ssh'), { recursive: true, mode: 0o700 });
+  // The hosts use the same Debian archives as this machine (keys: the base's debian-archive-keyring).
+  await rm(at('etc/apt/sources.list'), { force: true });
+  await writeFile(at('etc/apt/sources.list.d/debian.sources'), hostSources);
+  const archives = at('var/cache/apt/archives');
+  for (const f of await readdir(archives)) if (f.endsWith('.deb')) await rm(path.join(archives, f));
+}
+
+/** pam_tty_audit needs the audit subsystem, which a container may not use: with it, every SSH session fails. */
+async function dropPamTtyAudit(pamDir: string): Promise<void> {
+  for (const f of await readdir(pamDir)) {
+    const p = path.join(pamDir, f);
+    const text = await readFile(p, 'utf8').catch(() => undefined);
+    if (text === undefined || !text.includes('pam_tty_audit')) continue;
+    await writeFile(p, text.split('\n').filter((l) => !/^\s*[^#].*pam_tty_audit/.test(l)).join('\n'));
+  }
+}

@@ -1,0 +1,42 @@
+// The files that make one host out of the shared base, rendered as text (pure, so tests can read them).
+import type { LabNetwork } from './network.js';
+import type { LabFleet, LabHostRef } from './types.js';
+
+export interface HostFile {
+  /** path inside the host, absolute */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwork, labPublicKey: string): HostFile[] {
+  const peers = fleet.hosts.filter((h) => h.name !== host.name).map((h) => `${h.address}\t${h.name}`);
+  // No DNS server is reachable from the lab (nothing but the mirror is routed): names the hosts need
+  // (themselves, their peers, the mirror) are in /etc/hosts; the gateway as resolver fails fast.
+  const hosts = [
+    '127.0.0.1\tlocalhost',
+    `127.0.1.1\t${host.name}`,
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    `${host.address}\t${host.name}`,
+    ...peers,
+    ...net.mirrors.map((m) => `${m.address}\t${m.host}`),
+    '',
+  ];
+  return [
+    { path: '/etc/hostname', content: `${host.name}\n`, mode: 0o644 },
+    { path: '/etc/hosts', content: hosts.join('\n'), mode: 0o644 },
+    { path: '/etc/resolv.conf', content: `nameserver ${net.gateway}\n`, mode: 0o644 },
+    {
+      // "10-" sorts before nspawn's default 80-container-host0.network (DHCP), so this one wins.
+      path: '/etc/systemd/network/10-host0.network',
+      content: ['[Match]', 'Name=host0', '', '[Network]', `Address=${host.address}/${net.prefix}`, `Gateway=${net.gateway}`, `DNS=${net.gateway}`, 'LinkLocalAddressing=no', 'IPv6AcceptRA=no', ''].join('\n'),
+      mode: 0o644,
+    },
+    {
+      path: '/etc/apt/apt.conf.d/01provision-lab-proxy',
+      content: `// provision lab: apt goes through the apt-cacher-ng on the lab gateway\nAcquire::http::Proxy "${net.aptProxy}";\n`,
+      mode: 0o644,
+    },
+    { path: '/root/.ssh/authorized_keys', content: `${labPublicKey}\n`, mode: 0o600 },
+  ];
+}

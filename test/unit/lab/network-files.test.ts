@@ -1,0 +1,62 @@
+import { describe, test, expect } from '@jest/globals';
+import { renderHostFiles } from '../../../src/lab/hostfiles.js';
+import { nftTableName, renderLabRuleset } from '../../../src/lab/nft.js';
+import type { LabFleet } from '../../../src/lab/index.js';
+
+const fleet: LabFleet = {
+  inventoryName: 'lab',
+  bridge: 'prvlab0',
+  network: '10.213.7.0/24',
+  knownHosts: '/k',
+  keyPath: '/key',
+  hosts: [{ name: 'drand-1', address: '10.213.7.21' }, { name: 'drand-2', address: '10.213.7.22' }],
+};
+const net = { gateway: '10.213.7.1', prefix: 24, aptProxy: 'http://10.213.7.1:3242', mirrors: [{ host: 'deb.debian.org', address: '203.0.113.80', ports: [80, 443] }] };
+
+describe('lab nftables table', () => {
+  const rules = renderLabRuleset({ bridge: 'prvlab0', network: '10.213.7.0/24', mirrors: [{ address: '203.0.113.80', ports: [80, 443] }] });
+
+  test('one table of our own, replaced atomically', () => {
+    expect(nftTableName('prvlab0')).toBe('provision_lab_prvlab0');
+    expect(nftTableName('lab-e2e')).toBe('provision_lab_lab_e2e');
+    expect(rules.split('\n').slice(0, 3)).toEqual(['table inet provision_lab_prvlab0', 'delete table inet provision_lab_prvlab0', 'table inet provision_lab_prvlab0 {']);
+    expect(rules).not.toMatch(/flush ruleset/);
+  });
+
+  test('masquerade for the lab subnet only', () => {
+    expect(rules).toContain('ip saddr 10.213.7.0/24 oifname != "prvlab0" masquerade');
+  });
+
+  test('lab hosts may reach the mirror on tcp 80/443, and everything else from the bridge is refused after it', () => {
+    const lines = rules.split('\n').map((l) => l.trim());
+    const allow = lines.indexOf('iifname "prvlab0" ip saddr 10.213.7.0/24 ip daddr 203.0.113.80 tcp dport { 80, 443 } accept');
+    const reject = lines.indexOf('iifname "prvlab0" reject with icmpx type admin-prohibited');
+    expect(allow).toBeGreaterThan(0);
+    expect(reject).toBeGreaterThan(allow);
+    expect(lines).toContain('oifname "prvlab0" drop');
+    // the chain's own policy stays accept: other tables' traffic is not ours to judge
+    expect(rules).toContain('type filter hook forward priority filter; policy accept;');
+  });
+});
+
+describe('per-host files', () => {
+  const files = renderHostFiles(fleet, fleet.hosts[0]!, net, 'ssh-ed25519 AAAAlab provision-lab-controller');
+  const file = (p: string) => files.find((f) => f.path === p)?.content ?? '';
+
+  test('the static network file sorts before nspawn\'s DHCP default', () => {
+    const name = files.map((f) => f.path).find((p) => p.startsWith('/etc/systemd/network/'))!;
+    expect(name.split('/').pop()! < '80-container-host0.network').toBe(true);
+    expect(file(name)).toContain('Address=10.213.7.21/24\nGateway=10.213.7.1\nDNS=10.213.7.1');
+    expect(file(name)).toContain('Name=host0');
+  });
+
+  test('hostname, peers and mirror in /etc/hosts, apt through the gateway cache, lab key authorized', () => {
+    expect(file('/etc/hostname')).toBe('drand-1\n');
+    expect(file('/etc/hosts')).toContain('127.0.1.1\tdrand-1');
+    expect(file('/etc/hosts')).toContain('10.213.7.22\tdrand-2');
+    expect(file('/etc/hosts')).toContain('203.0.113.80\tdeb.debian.org');
+    expect(file('/etc/apt/apt.conf.d/01provision-lab-proxy')).toContain('Acquire::http::Proxy "http://10.213.7.1:3242";');
+    expect(file('/root/.ssh/authorized_keys')).toBe('ssh-ed25519 AAAAlab provision-lab-controller\n');
+    expect(files.find((f) => f.path === '/root/.ssh/authorized_keys')!.mode).toBe(0o600);
+  });
+});
