@@ -1,0 +1,108 @@
+// service: a systemd unit enabled at boot and/or running. Restarts on change are handlers:
+// restartScript()/reloadScript() give their sh.
+import type { Resource, ResourceCommon } from './types.js';
+import { ResourceError } from './types.js';
+import { sh } from '../shell/quote.js';
+import { asApply, asProbe, common, requireBoolean, seq, toChange, type Delta } from './common.js';
+import { requireUnitName } from './systemd-unit.js';
+import { ProbeOutput } from './probe-output.js';
+import { fieldLines, fieldSummary, type FieldChange } from './render-diff.js';
+
+export interface ServiceOptions extends ResourceCommon {
+  /** unit name; without a suffix systemd assumes .service */
+  name: string;
+  enabled?: boolean;
+  running?: boolean;
+}
+
+export interface ServiceState {
+  /** `systemctl is-enabled`, or "not-found" */
+  enabled?: string;
+  /** `systemctl is-active`, or "unknown" when systemd gave no answer */
+  active?: string;
+}
+
+/**
+ * static/indirect/generated/alias/transient units cannot be enabled or disabled by `systemctl
+ * enable`: they count as both, so they never fail to converge. enabled-runtime lasts until reboot:
+ * not enabled enough for `enabled: true`, too enabled for `enabled: false`.
+ */
+const NOT_CONTROLLABLE = new Set(['static', 'indirect', 'generated', 'alias', 'transient']);
+const enabledConverged = (want: boolean, unitState: string): boolean =>
+  NOT_CONTROLLABLE.has(unitState) || (want ? unitState === 'enabled' : !['enabled', 'enabled-runtime'].includes(unitState));
+const RUNNING = new Set(['active', 'reloading']);
+
+export function restartScript(name: string): string {
+  return `systemctl restart -- ${sh(requireUnitName('service', name, false))}\n`;
+}
+
+export function reloadScript(name: string): string {
+  return `systemctl reload -- ${sh(requireUnitName('service', name, false))}\n`;
+}
+
+export function service(opts: ServiceOptions): Resource<ServiceState> {
+  const type = 'service';
+  const name = requireUnitName(type, opts?.name, false);
+  const enabled = requireBoolean(type, name, 'enabled', opts.enabled);
+  const running = requireBoolean(type, name, 'running', opts.running);
+  const c = common(type, name, opts);
+  if (enabled === undefined && running === undefined) throw new ResourceError(`${c.id}: say enabled and/or running, or there is nothing to converge`);
+  const n = sh(name);
+
+  const probe = (): string =>
+    [
+      ...(enabled !== undefined ? [`printf 'enabled %s\\n' "$(systemctl is-enabled -- ${n} 2>/dev/null)"`] : []),
+      ...(running !== undefined ? [`printf 'active %s\\n' "$(systemctl is-active -- ${n} 2>/dev/null)"`] : []),
+    ].join('\n');
+
+  const parse = (stdout: string): ServiceState => {
+    const out = new ProbeOutput(stdout);
+    const s: ServiceState = {};
+    if (out.has('enabled')) s.enabled = out.get('enabled') || 'not-found';
+    if (out.has('active')) s.active = out.get('active') || 'unknown';
+    return s;
+  };
+
+  const changes = (s: ServiceState): { enable?: boolean; start?: boolean; fields: FieldChange[] } => {
+    const r: { enable?: boolean; start?: boolean; fields: FieldChange[] } = { fields: [] };
+    const unitState = s.enabled ?? 'not-found';
+    if (enabled !== undefined && !enabledConverged(enabled, unitState)) {
+      r.enable = enabled;
+      r.fields.push({ field: 'enabled', from: unitState, to: enabled ? 'enabled' : 'disabled' });
+    }
+    const active = s.active ?? 'unknown';
+    if (running !== undefined && RUNNING.has(active) !== running) {
+      r.start = running;
+      r.fields.push({ field: 'active', from: active, to: running ? 'active' : 'inactive' });
+    }
+    return r;
+  };
+
+  const delta = (s: ServiceState): Delta | null => {
+    const r = changes(s);
+    if (r.fields.length === 0) return null;
+    const verbs = [
+      ...(r.enable === undefined ? [] : [r.enable ? 'enable' : 'disable']),
+      ...(r.start === undefined ? [] : [r.start ? 'start' : 'stop']),
+    ];
+    const missing = s.enabled === 'not-found' && (r.enable || r.start) ? ' (unit not found yet)' : '';
+    return { action: 'update', summary: `${verbs.join(' and ')} ${name}: ${fieldSummary(r.fields)}${missing}`, diff: fieldLines(r.fields) };
+  };
+
+  const apply = (s: ServiceState): string => {
+    const r = changes(s);
+    return seq(
+      r.enable === true && s.enabled === 'masked' && `systemctl unmask -- ${n}`,
+      r.enable !== undefined && `systemctl ${r.enable ? 'enable' : 'disable'} -- ${n}`,
+      r.start !== undefined && `systemctl ${r.start ? 'start' : 'stop'} -- ${n}`,
+    );
+  };
+
+  return {
+    ...c,
+    probe: () => asProbe(probe()),
+    parse,
+    diff: (s) => toChange(c, delta(s)),
+    apply: (s) => asApply(apply(s)),
+  };
+}

@@ -1,0 +1,85 @@
+// sysctl: a kernel parameter, live (sysctl -w) and persisted in /etc/sysctl.d. Both are probed, so a
+// value changed by hand, or a file edited without reloading, shows as drift.
+import type { Resource, ResourceCommon } from './types.js';
+import { ResourceError } from './types.js';
+import { sh } from '../shell/quote.js';
+import { asApply, asProbe, common, requireOneLine, seq, toChange, type Delta } from './common.js';
+import { fileProbe, parseFileState, presentDelta, writeScript, type FileState, type ManagedFile } from './managed-file.js';
+import { ProbeOutput } from './probe-output.js';
+import { fieldLines, fieldSummary, joinDiff, type FieldChange } from './render-diff.js';
+
+export interface SysctlOptions extends ResourceCommon {
+  /** dotted key, e.g. net.ipv4.ip_forward */
+  key: string;
+  /** several numbers are separated by spaces: '32768 60999' */
+  value: string | number;
+}
+
+export interface SysctlState {
+  file: FileState;
+  /** whitespace-normalised live value; undefined when the kernel has no such key */
+  live?: string;
+}
+
+/** sysctl -n separates several numbers with tabs; compare with single spaces */
+const normalize = (v: string): string => v.trim().split(/\s+/).join(' ');
+
+export const sysctlPath = (key: string): string => `/etc/sysctl.d/60-provision-${key}.conf`;
+
+export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
+  const type = 'sysctl';
+  const key = opts?.key;
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/.test(key)) {
+    throw new ResourceError(`${type}:${String(key)}: the key must be dotted words like net.ipv4.ip_forward`);
+  }
+  if (typeof opts.value !== 'string' && typeof opts.value !== 'number') throw new ResourceError(`${type}:${key}: value must be a string or a number`);
+  const value = normalize(requireOneLine(type, key, 'value', String(opts.value)));
+  if (value === '') throw new ResourceError(`${type}:${key}: value is empty`);
+  const c = common(type, key, opts);
+  const spec: ManagedFile = {
+    path: sysctlPath(key),
+    content: Buffer.from(`${key} = ${value}\n`),
+    owner: 'root',
+    group: 'root',
+    mode: '0644',
+    sensitive: c.sensitive,
+  };
+
+  const probe = (): string =>
+    [
+      fileProbe(spec),
+      `if v=$(sysctl -n ${sh(key)} 2>/dev/null); then printf 'live '; printf '%s' "$v" | tr '\\t\\n' '  '; echo; else echo nokey; fi`,
+    ].join('\n');
+
+  const parse = (stdout: string): SysctlState => {
+    const out = new ProbeOutput(stdout);
+    const live = out.get('live');
+    return { file: parseFileState(out), ...(live !== undefined ? { live: normalize(live) } : {}) };
+  };
+
+  const liveChange = (s: SysctlState): FieldChange | null =>
+    s.live === value ? null : { field: key, from: s.live === undefined ? '(no such key)' : c.sensitive ? '(hidden)' : s.live, to: c.sensitive ? '(hidden)' : value };
+
+  const delta = (s: SysctlState): Delta | null => {
+    const live = liveChange(s);
+    const file = presentDelta(spec, s.file);
+    if (!live && !file) return null;
+    const summary = [
+      ...(live ? [`set ${fieldSummary([live])}${s.live === undefined ? ' (unknown to this kernel: apply will fail)' : ''}`] : []),
+      ...(file ? [`persist in ${spec.path}`] : []),
+    ].join(', ');
+    return { action: 'update', summary, diff: joinDiff(live ? fieldLines([live]) : undefined, file?.diff) };
+  };
+
+  // Live first: a value the kernel refuses is never persisted.
+  const apply = (s: SysctlState): string =>
+    seq(liveChange(s) !== null && `sysctl -q -w ${sh(`${key}=${value}`)}`, presentDelta(spec, s.file) !== null && writeScript(spec, s.file));
+
+  return {
+    ...c,
+    probe: () => asProbe(probe()),
+    parse,
+    diff: (s) => toChange(c, delta(s)),
+    apply: (s) => asApply(apply(s)),
+  };
+}

@@ -1,0 +1,60 @@
+// Shared by the e2e tests: run the real CLI, and reach lab hosts with the real OpenSSH client.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import path from 'node:path';
+
+export const repo = process.cwd();
+export const LAB_KEY = '/var/lib/provision/lab/id_ed25519';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `provision ...` as a user would (CI=true: plain output, no spinner). */
+export function cli(args: string[], env: Record<string, string> = {}): CliResult {
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [path.join(repo, 'dist/src/cli/main.js'), ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', ...env },
+    timeout: 15 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** JSON output of a `--json` run, with the CLI's stderr attached to any parse failure. */
+export function cliJson<T = { hosts: { host: string; result: string; changes: { id: string }[]; execs: number; error?: string }[] }>(args: string[]): { code: number; data: T; stderr: string } {
+  const r = cli([...args, '--json']);
+  try {
+    return { code: r.code, data: JSON.parse(r.stdout) as T, stderr: r.stderr };
+  } catch {
+    throw new Error(`provision ${args.join(' ')} --json printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+export interface SshOptions {
+  knownHosts: string;
+  /** ProxyJump through this address first (the bastion) */
+  via?: string;
+  user?: string;
+  password?: boolean;
+  timeoutSeconds?: number;
+}
+
+/** Run a command on a lab host with OpenSSH and strict host-key checking. */
+export function ssh(address: string, command: string, o: SshOptions): CliResult {
+  const args = [
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${o.knownHosts}`,
+    '-o', `ConnectTimeout=${o.timeoutSeconds ?? 5}`,
+    '-o', 'IdentitiesOnly=yes',
+    '-i', LAB_KEY,
+  ];
+  if (o.via) args.push('-J', `root@${o.via}`);
+  args.push(`${o.user ?? 'root'}@${address}`, command);
+  const r = spawnSync('ssh', args, { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
