@@ -5,6 +5,7 @@ import type { CompiledHost } from '../plan/compile.js';
 import type { PlannedHost } from '../plan/planner.js';
 import type { Change } from '../resources/types.js';
 import type { Emit } from './events.js';
+import { ConnectError } from '../transport/errors.js';
 import { stepsScript, backupScript, restoreScript, dropBackupScript, type Step } from './scripts.js';
 
 /** What the executor needs from a connection (src/transport implements it). */
@@ -99,14 +100,8 @@ async function applyGuarded(
     [undefined, change],
   );
   r.notify.forEach((n) => state.pending.delete(n));
-  let ok = true;
-  let why = '';
-  try {
-    await remote.testFreshLogin();
-  } catch (e) {
-    ok = false;
-    why = (e as Error).message;
-  }
+  const why = await freshLoginProblem(remote);
+  const ok = why === undefined;
   emit({ type: 'guard.login', host, change: r.id, ok });
   if (ok) {
     await remote.run(dropBackupScript(runId));
@@ -135,6 +130,26 @@ async function runHandlers(ch: CompiledHost, remote: Remote, state: HostApplySta
   state.pending.clear();
   await runSteps(names.map((n) => ({ label: `handler ${n}`, script: ch.handlers.get(n)! })), []);
   names.forEach((n) => emit({ type: 'handler.ran', host: ch.host.name, handler: n }));
+}
+
+/**
+ * The lockout guard's login test. `systemctl reload ssh` re-executes sshd, which closes its
+ * listening socket for a moment: a refused or reset connection is retried for a few seconds.
+ * Anything else (authentication refused, a firewall that drops, a changed host key) fails at once.
+ */
+async function freshLoginProblem(remote: Remote): Promise<string | undefined> {
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    try {
+      await remote.testFreshLogin();
+      return undefined;
+    } catch (e) {
+      const msg = (e as Error).message;
+      const transient = e instanceof ConnectError && /refused|reset|closed the connection/i.test(msg);
+      if (!transient || Date.now() > deadline) return msg;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 const indent = (s: string) => s.split('\n').slice(-20).map((l) => `    ${l}`).join('\n');
