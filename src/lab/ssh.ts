@@ -2,9 +2,15 @@
 // key recorded in the inventory's known_hosts (no trust-on-first-use, no user ssh config).
 import { readFile } from 'node:fs/promises';
 import { run, sleep } from './exec.js';
-import type { LabFleet } from './types.js';
+import { shArgs } from '../shell/quote.js';
+import type { LabFleet, LabHostRef } from './types.js';
 
-export function sshArgs(fleet: LabFleet, address: string, command: string, connectTimeoutS = 2): string[] {
+export function sshArgs(fleet: LabFleet, address: string | Pick<LabHostRef, 'address' | 'jump'>, command: string, connectTimeoutS = 2): string[] {
+  const host = typeof address === 'string' ? { address } : address;
+  return [...sshOptions(fleet, connectTimeoutS), ...viaJump(fleet, host.jump, connectTimeoutS), `root@${host.address}`, command];
+}
+
+function sshOptions(fleet: LabFleet, connectTimeoutS: number): string[] {
   return [
     '-F', '/dev/null',
     '-o', 'BatchMode=yes',
@@ -15,29 +21,34 @@ export function sshArgs(fleet: LabFleet, address: string, command: string, conne
     '-o', 'IdentitiesOnly=yes',
     '-o', 'LogLevel=ERROR',
     '-i', fleet.keyPath,
-    `root@${address}`,
-    command,
   ];
 }
 
-export async function sshRun(fleet: LabFleet, address: string, command: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const r = await run('ssh', sshArgs(fleet, address, command), { timeoutMs: 15_000 });
+/** A ProxyCommand with the same strict options (ssh -J would not pass our -o options on to the jump). */
+function viaJump(fleet: LabFleet, jump: string | undefined, connectTimeoutS: number): string[] {
+  if (!jump) return [];
+  // ProxyCommand goes through /bin/sh: quote every word.
+  return ['-o', `ProxyCommand=${shArgs(['ssh', ...sshOptions(fleet, connectTimeoutS), '-W', '%h:%p', `root@${jump}`])}`];
+}
+
+export async function sshRun(fleet: LabFleet, host: Pick<LabHostRef, 'address' | 'jump'>, command: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const r = await run('ssh', sshArgs(fleet, host, command), { timeoutMs: 15_000 });
   return { ok: r.code === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
-export async function sshLoginWorks(fleet: LabFleet, address: string): Promise<boolean> {
-  return (await sshRun(fleet, address, 'true')).ok;
+export async function sshLoginWorks(fleet: LabFleet, host: Pick<LabHostRef, 'address' | 'jump'>): Promise<boolean> {
+  return (await sshRun(fleet, host, 'true')).ok;
 }
 
 /**
  * Polls until a login works. Stops early if the host's process died (`alive` false), with the end
  * of its console log in the error.
  */
-export async function waitForSsh(fleet: LabFleet, host: { name: string; address: string }, timeoutMs: number, alive: () => Promise<boolean>, consoleLog: string): Promise<void> {
+export async function waitForSsh(fleet: LabFleet, host: LabHostRef, timeoutMs: number, alive: () => Promise<boolean>, consoleLog: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    const r = await sshRun(fleet, host.address, 'true');
+    const r = await sshRun(fleet, host, 'true');
     if (r.ok) return;
     last = r.stderr.trim().split('\n').pop() ?? '';
     if (!(await alive())) {

@@ -7,7 +7,7 @@ export async function labStatus(fleet: LabFleet): Promise<LabHostStatus[]> {
   return Promise.all(
     fleet.hosts.map(async (h) => {
       const running = !!(await runningPid(fleet, h.name));
-      const ssh = running && (await sshLoginWorks(fleet, h.address));
+      const ssh = running && (await sshLoginWorks(fleet, h));
       return { name: h.name, address: h.address, running, ssh };
     }),
   );

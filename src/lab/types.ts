@@ -3,6 +3,8 @@
 export interface LabHostRef {
   name: string;
   address: string;
+  /** address of the host this one is reached through: once hardened, nodes accept SSH only from their bastion */
+  jump?: string;
 }
 
 export interface LabFleet {
