@@ -1,15 +1,14 @@
 // drand-node: a League of Entropy beacon node (seed 000 "Guidelines for drand Nodes"). Isolated
-// from the internet: its gRPC port is open to the other drand nodes only, metrics to monitoring only,
-// the control port and the HTTP API stay on localhost (relays and CDNs serve the public). The daemon
-// runs as a dedicated system user in a systemd sandbox that may write its folder and nothing else.
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+// from the internet: its gRPC port is open to the other drand nodes and its HTTP relays only, metrics
+// to monitoring only, the control port and the HTTP API stay on localhost (relays and CDNs serve the
+// public). The daemon runs as a dedicated system user in a systemd sandbox that may write its folder
+// and nothing else.
 import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
 import { MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
+import * as pinned from './binary.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand';
 export const RESTART_DRAND = 'restart drand';
@@ -19,17 +18,7 @@ const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default
 
 const vars = Type.Object(
   {
-    binary: Type.Object(
-      {
-        /** https URL of the daemon binary itself (not an archive); downloaded on the host, checked, installed */
-        url: Type.Optional(Type.String({ pattern: '^https://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]+$', maxLength: 2048 })),
-        /** path of the binary in this repository, relative to its root; read and checked at plan time */
-        file: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-][A-Za-z0-9._/-]*$', maxLength: 1024 })),
-        /** the pin: sha256 of the binary (hex) */
-        sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-      },
-      { additionalProperties: false, description: 'the drand binary: exactly one of url or file, and its sha256' },
-    ),
+    binary: pinned.binarySchema('the drand binary'),
     beacon_id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'default' }),
     folder: Type.String({ pattern: '^(/[A-Za-z0-9_][A-Za-z0-9._-]*)+$', maxLength: 256, default: '/var/lib/drand', description: "drand's --folder" }),
     listen_address: Type.Union([Type.String({ pattern: '^[0-9A-Fa-f:.]+$' }), Type.Null()], {
@@ -52,6 +41,11 @@ const vars = Type.Object(
       default: [],
       description: 'more sources for the gRPC port: other operators\' nodes, relays (addresses, CIDRs or inventory hosts)',
     }),
+    http_relays: Type.Union([Type.Array(Source), Type.Literal('auto')], {
+      default: 'auto',
+      description:
+        "who else may open the gRPC port as an HTTP relay: 'auto' = every drand-http-relay host of the inventory; a list replaces it ([] = none)",
+    }),
     metrics_from: Type.Union([Type.Array(Source), Type.Null()], {
       default: null,
       description: 'who may scrape drand metrics; null: the same as base.monitoring',
@@ -71,32 +65,14 @@ const vars = Type.Object(
 type Vars = Static<typeof vars>;
 type Ctx = Omit<RoleContext<Vars>, 'openings' | 'template'>;
 
-/** The pin check: pure, throws when the bytes are not the pinned ones. */
-export function checkPin(bytes: Buffer, pin: string, label: string): void {
-  const got = createHash('sha256').update(bytes).digest('hex');
-  if (got !== pin) {
-    throw new Error(
-      `drand-node.binary: ${label} has sha256 ${got}, but the pin drand-node.binary.sha256 is ${pin}. ` +
-        'The file changed or the pin is stale: check where the file comes from, then update the pin.',
-    );
-  }
-}
+const BINARY = { varPath: 'drand-node.binary', target: BINARY_PATH, label: 'drand', notify: [RESTART_DRAND] };
+
+/** The pin check: pure, throws when the bytes are not the pinned ones (shared code: ./binary.ts). */
+export const checkPin = (bytes: Buffer, pin: string, label: string): void => pinned.checkPin(bytes, pin, label, BINARY.varPath);
 
 /** Read `binary.file` (relative to the repo root) and check it against the pin. */
-export function readPinnedFile(rel: string, pin: string, repoPath: (p: string) => string): Buffer {
-  if (path.posix.isAbsolute(rel) || rel.split('/').some((s) => s === '..' || s === '')) {
-    throw new Error(`drand-node.binary.file: "${rel}" must be a path inside the repository, relative to its root`);
-  }
-  const abs = repoPath(rel);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(abs);
-  } catch (e) {
-    throw new Error(`drand-node.binary.file: cannot read ${rel} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  checkPin(bytes, pin, rel);
-  return bytes;
-}
+export const readPinnedFile = (rel: string, pin: string, repoPath: (p: string) => string): Buffer =>
+  pinned.readPinnedFile(rel, pin, repoPath, BINARY.varPath);
 
 /** The other drand nodes of this node's network (never the node itself, by name or by address). */
 export function drandPeers(ctx: Pick<Ctx, 'host' | 'inventory' | 'vars'>): HostView[] {
@@ -108,6 +84,20 @@ export function drandPeers(ctx: Pick<Ctx, 'host' | 'inventory' | 'vars'>): HostV
   return members.filter((h) => h.roles.includes('drand-node') && h.name !== ctx.host.name && h.address !== ctx.host.address);
 }
 
+/**
+ * The HTTP relays that may open the gRPC port. 'auto': every host of the inventory carrying
+ * drand-http-relay (a role sees other hosts' names, groups and roles, not their vars, so it cannot
+ * tell which node a relay's grpc_connect picked; one inventory is usually one drand network — with
+ * two, list the relays of each network here). Never the node itself.
+ */
+export function relayPeers(ctx: Pick<Ctx, 'host' | 'inventory' | 'vars'>): string[] {
+  const v = ctx.vars.http_relays;
+  if (v !== 'auto') return v;
+  return ctx.inventory.hosts
+    .filter((h) => h.roles.includes('drand-http-relay') && h.name !== ctx.host.name && h.address !== ctx.host.address)
+    .map((h) => h.name);
+}
+
 function listenAddress(ctx: Ctx): string {
   const a = ctx.vars.listen_address ?? ctx.host.address;
   const c = parseCidr(a);
@@ -116,33 +106,7 @@ function listenAddress(ctx: Ctx): string {
 }
 
 function binaryResource(ctx: Ctx): r.Resource {
-  const b = ctx.vars.binary;
-  if ((b.url === undefined) === (b.file === undefined)) {
-    throw new Error('drand-node.binary: give exactly one of url (downloaded on the host) or file (shipped from the repository)');
-  }
-  if (b.file !== undefined) {
-    const bytes = readPinnedFile(b.file, b.sha256, ctx.repoPath);
-    return r.file({ path: BINARY_PATH, content: bytes, owner: 'root', group: 'root', mode: '0755', notify: [RESTART_DRAND] });
-  }
-  const url = b.url!;
-  // Downloaded on the host to a temp file next to the target, checked against the pin, then moved
-  // into place; done when the installed binary already has the pinned hash.
-  return r.command({
-    name: `install drand ${b.sha256.slice(0, 12)} from ${url}`,
-    unless: `printf '%s  %s\\n' ${b.sha256} ${BINARY_PATH} | sha256sum -c --status`,
-    run: [
-      `t=$(mktemp ${BINARY_PATH}.provision.XXXXXX)`,
-      `if ! curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 --retry 3 --max-time 600 -o "$t" ${sh(url)}; then`,
-      `  rm -f -- "$t"; echo ${sh(`provision: download of ${url} failed`)} >&2; exit 1`,
-      `fi`,
-      `if ! printf '%s  %s\\n' ${b.sha256} "$t" | sha256sum -c --status; then`,
-      `  got=$(sha256sum <"$t" | cut -c1-64); rm -f -- "$t"`,
-      `  echo "provision: ${url.replace(/["$`\\]/g, '')} has sha256 $got, the pin drand-node.binary.sha256 is ${b.sha256}: not installed" >&2; exit 1`,
-      `fi`,
-      `chown root:root "$t" && chmod 0755 "$t" && mv -fT -- "$t" ${BINARY_PATH}`,
-    ].join('\n'),
-    notify: [RESTART_DRAND],
-  });
+  return pinned.pinnedBinary(ctx.vars.binary, ctx.repoPath, BINARY);
 }
 
 export default defineRole({
@@ -172,6 +136,7 @@ export default defineRole({
 
   openings(ctx) {
     const peers = drandPeers(ctx).map((h) => h.name);
+    const relays = relayPeers(ctx);
     const group = ctx.vars.network_group ?? 'the inventory';
     return [
       // seed 000: "Whitelist incoming ... connections from other drand Nodes", "only ... the drand-grpc port"
@@ -181,6 +146,11 @@ export default defineRole({
         from: [...peers, ...ctx.vars.extra_peers],
         comment: `drand gRPC from the other drand nodes of ${group}${ctx.vars.extra_peers.length ? ' and drand-node.extra_peers' : ''}`,
       },
+      // seed 000: "Whitelist or authenticate access from Relays and CDN endpoints" — the HTTP
+      // relays read the beacons over gRPC. Only when there are some: the lab ruleset stays as it was.
+      ...(relays.length
+        ? [{ port: ctx.vars.private_port, proto: 'tcp' as const, from: relays, comment: `drand gRPC from the HTTP relays (drand-node.http_relays${ctx.vars.http_relays === 'auto' ? ': auto' : ''})` }]
+        : []),
       // seed 000 "Metrics": Prometheus endpoint of the application, monitoring only (DESIGN "Security")
       {
         port: ctx.vars.metrics_port,
@@ -195,6 +165,7 @@ export default defineRole({
     const v = ctx.vars;
     drandPeers(ctx); // an error in network_group shows here too
     resolveSources(v.extra_peers, ctx.inventory.hosts, 'drand-node.extra_peers');
+    if (v.http_relays !== 'auto') resolveSources(v.http_relays, ctx.inventory.hosts, 'drand-node.http_relays');
     if (v.metrics_from) resolveSources(v.metrics_from, ctx.inventory.hosts, 'drand-node.metrics_from');
     splitHostPort(v.public_listen, 'drand-node.public_listen');
     const addr = listenAddress(ctx);
