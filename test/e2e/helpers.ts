@@ -51,9 +51,17 @@ export function ssh(address: string, command: string, o: SshOptions): CliResult 
     '-o', `UserKnownHostsFile=${o.knownHosts}`,
     '-o', `ConnectTimeout=${o.timeoutSeconds ?? 5}`,
     '-o', 'IdentitiesOnly=yes',
-    '-i', LAB_KEY,
   ];
-  if (o.via) args.push('-J', `root@${o.via}`);
+  // password: offer no key at all. BatchMode keeps the client from prompting; the server's
+  // "Permission denied (…)" still lists every method it would accept.
+  if (o.password) args.push('-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive');
+  else args.push('-i', LAB_KEY);
+  // Not -J: OpenSSH does not pass -o options to the jump connection, which would then miss our
+  // known_hosts file. A ProxyCommand carries them explicitly.
+  if (o.via) {
+    const inner = ['ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${o.knownHosts}`, '-o', 'IdentitiesOnly=yes', '-i', LAB_KEY, '-W', '%h:%p', `root@${o.via}`];
+    args.push('-o', `ProxyCommand=${inner.join(' ')}`);
+  }
   args.push(`${o.user ?? 'root'}@${address}`, command);
   const r = spawnSync('ssh', args, { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };

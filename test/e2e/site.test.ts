@@ -1,0 +1,142 @@
+// The site playbook on the lab fleet (bastion, monitoring host, three drand nodes), checked on the
+// hosts themselves: hardened sshd, default-deny firewall with the allowlists the roles declare,
+// drand's gRPC port open only to its peers, the health endpoint, and the lockout guard.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+import { cli, cliJson, ssh, repo } from './helpers.js';
+import { labFleet } from '../../src/cli/commands/lab-main.js';
+import { labUp, labDown } from '../../src/lab/index.js';
+
+const inv = 'inventory/lab';
+const knownHosts = path.resolve(inv, 'known_hosts');
+const BASTION = '10.213.7.10';
+const MONITOR = '10.213.7.30';
+const DRAND = ['10.213.7.21', '10.213.7.22', '10.213.7.23'] as const;
+const viaBastion = (addr: string, cmd: string) => ssh(addr, cmd, { knownHosts, via: BASTION });
+
+/** Can this machine (the controller) open a TCP connection? */
+function tcpOpen(host: string, port: number, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.on('connect', () => done(true));
+    s.on('error', () => done(false));
+  });
+}
+
+/** From a lab host: can it open a TCP connection to addr:port? (bash's /dev/tcp, 3 s) */
+const probeFrom = (from: string, to: string, port: number) =>
+  (from === BASTION ? ssh(from, cmdTcp(to, port), { knownHosts }) : viaBastion(from, cmdTcp(to, port))).stdout.trim();
+const cmdTcp = (to: string, port: number) => `timeout 3 bash -c 'exec 3<>/dev/tcp/${to}/${port}' 2>/dev/null && echo open || echo closed`;
+
+beforeAll(async () => {
+  const fleet = labFleet(inv);
+  await labDown(fleet, () => {}, { wipe: true });
+  await labUp(fleet, { installDeps: !!process.env.CI }, () => {});
+}, 900_000);
+
+afterAll(async () => {
+  await labDown(labFleet(inv), () => {}, { wipe: true });
+}, 300_000);
+
+describe('site playbook on the lab fleet', () => {
+  test('check passes offline, then apply converges every host', () => {
+    expect(cli(['check', inv]).code).toBe(0);
+    const r = cliJson(['apply', inv]);
+    for (const h of r.data.hosts) {
+      expect({ host: h.host, result: h.result, error: h.error }).toEqual({ host: h.host, result: 'changed', error: undefined });
+    }
+    expect(r.code).toBe(0);
+  });
+
+  test('a second apply changes nothing, one exec per host', () => {
+    const r = cliJson(['apply', inv]);
+    expect(r.code).toBe(0);
+    for (const h of r.data.hosts) expect([h.host, h.result, h.execs]).toEqual([h.host, 'unchanged', 1]);
+  });
+
+  test('sshd refuses password and keyboard-interactive logins on the bastion', () => {
+    for (const user of ['root', 'alice']) {
+      const r = ssh(BASTION, 'true', { knownHosts, user, password: true });
+      expect(r.code).toBe(255);
+      expect(r.stderr).toMatch(/Permission denied \(publickey\)/);
+    }
+    const cfg = ssh(BASTION, 'sshd -T', { knownHosts }).stdout;
+    expect(cfg).toMatch(/^passwordauthentication no$/m);
+    expect(cfg).toMatch(/^x11forwarding no$/m);
+    expect(cfg).toMatch(/^maxauthtries 3$/m);
+  });
+
+  test('the bastion asks operators for key AND TOTP, and gives them no sudo', () => {
+    const op = ssh(BASTION, 'sshd -T -C user=alice,host=x,addr=10.213.7.1', { knownHosts }).stdout;
+    expect(op).toMatch(/^authenticationmethods publickey,keyboard-interactive$/m);
+    expect(ssh(BASTION, 'id -nG alice', { knownHosts }).stdout.trim().split(' ')).not.toContain('sudo');
+    expect(ssh(BASTION, 'grep -c pam_google_authenticator.so /etc/pam.d/sshd', { knownHosts }).stdout.trim()).toBe('1');
+  });
+
+  test('drand nodes: no SSH from the controller directly, SSH through the bastion works', async () => {
+    for (const addr of DRAND) {
+      expect(await tcpOpen(addr, 22)).toBe(false);
+      const r = viaBastion(addr, 'hostname');
+      expect(r.code).toBe(0);
+    }
+    expect(await tcpOpen(BASTION, 22)).toBe(true);
+  });
+
+  test("a drand node's gRPC port answers only the other drand nodes", async () => {
+    expect(probeFrom(DRAND[1], DRAND[0], 4444)).toBe('open');
+    expect(probeFrom(DRAND[2], DRAND[0], 4444)).toBe('open');
+    expect(probeFrom(MONITOR, DRAND[0], 4444)).toBe('closed');
+    expect(probeFrom(BASTION, DRAND[0], 4444)).toBe('closed');
+    expect(await tcpOpen(DRAND[0], 4444)).toBe(false);
+    // the daemon is listening on it (so "closed" above is the firewall, not a dead port)
+    expect(viaBastion(DRAND[0], 'ss -Hltn "sport = :4444"').stdout).toContain(`${DRAND[0]}:4444`);
+  });
+
+  test('control port on localhost only; metrics only for monitoring; /health answers', async () => {
+    const control = viaBastion(DRAND[0], 'ss -Hltn "sport = :8888"').stdout;
+    expect(control).toContain('127.0.0.1:8888');
+    expect(control).not.toContain('0.0.0.0:8888');
+    expect(probeFrom(MONITOR, DRAND[0], 9080)).toBe('open');
+    expect(probeFrom(DRAND[1], DRAND[0], 9080)).toBe('closed');
+    expect(probeFrom(MONITOR, DRAND[0], 9100)).toBe('open'); // node exporter
+    expect(probeFrom(BASTION, DRAND[0], 9100)).toBe('closed');
+    const health = viaBastion(DRAND[0], 'curl -fsS -o /dev/null -w "%{http_code}" http://127.0.0.1:8080/health');
+    expect(health.stdout).toBe('200');
+    const unit = viaBastion(DRAND[0], 'systemctl show drand -p User -p NoNewPrivileges -p ProtectSystem -p ReadWritePaths').stdout;
+    expect(unit).toMatch(/^User=drand$/m);
+    expect(unit).toMatch(/^NoNewPrivileges=yes$/m);
+    expect(unit).toMatch(/^ProtectSystem=strict$/m);
+    expect(unit).toMatch(/^ReadWritePaths=\/var\/lib\/drand$/m);
+  });
+
+  test('lockout guard: a change that would shut the controller out is rolled back', () => {
+    // A copy of the lab inventory where drand-3 would accept SSH only from an address nobody has.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-lockout-'));
+    fs.cpSync(path.join(repo, inv), tmp, { recursive: true });
+    fs.mkdirSync(path.join(tmp, 'host_vars'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'host_vars/drand-3.yaml'), 'base:\n  ssh_from: [10.213.7.99]\n');
+    const files = 'sha256sum /etc/ssh/sshd_config.d/10-provision.conf /etc/nftables.conf';
+    const before = viaBastion(DRAND[2], files).stdout;
+    expect(before).toContain('/etc/nftables.conf');
+
+    const r = cliJson(['apply', tmp, '--limit', 'drand-3']);
+    expect(r.code).toBe(1);
+    const d3 = r.data.hosts.find((h) => h.host === 'drand-3')!;
+    expect(d3.result).toBe('failed');
+    expect(d3.error).toMatch(/lockout guard: after .* a fresh SSH login failed .*the previous files were restored and reloaded/);
+
+    // The host is as before: same files, still reachable, and the real inventory sees no change.
+    expect(viaBastion(DRAND[2], files).stdout).toBe(before);
+    expect(viaBastion(DRAND[2], 'hostname').code).toBe(0);
+    const plan = cliJson(['plan', inv, '--limit', 'drand-3']);
+    expect(plan.code).toBe(0);
+  });
+});
