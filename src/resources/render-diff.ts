@@ -8,13 +8,13 @@ export interface FieldChange {
   to: string;
 }
 
-/** "- mode 0644\n+ mode 0600" for each change */
+/** "- mode: 0644\n+ mode: 0600" for each change (the colon keeps "active: inactive" readable) */
 export const fieldLines = (changes: readonly FieldChange[]): string =>
-  changes.map((c) => `- ${c.field} ${c.from}\n+ ${c.field} ${c.to}`).join('\n');
+  changes.map((c) => `- ${c.field}: ${c.from}\n+ ${c.field}: ${c.to}`).join('\n');
 
-/** "mode 0644 → 0600, owner root:root → drand:drand" */
+/** "mode: 0644 → 0600, owner: root:root → drand:drand" */
 export const fieldSummary = (changes: readonly FieldChange[]): string =>
-  changes.map((c) => `${c.field} ${c.from} → ${c.to}`).join(', ');
+  changes.map((c) => `${c.field}: ${c.from} → ${c.to}`).join(', ');
 
 /** Text means valid UTF-8 without NUL bytes: only that is shown line by line. */
 export function isText(bytes: Buffer): boolean {

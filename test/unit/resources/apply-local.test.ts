@@ -63,7 +63,7 @@ describe('file apply', () => {
     expect(fs.readFileSync(p).equals(bytes)).toBe(true);
   });
 
-  test('only the mode differs → fixed in place (same inode)', () => {
+  test('only the mode: differs → fixed in place (same inode)', () => {
     const p = path.join(dir, 'key');
     fs.writeFileSync(p, 'k\n', { mode: 0o644 });
     const inode = fs.statSync(p).ino;

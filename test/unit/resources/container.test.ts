@@ -23,7 +23,7 @@ describe('recorded in a container: every apply converged', () => {
 describe('recorded in a container: what the plan said', () => {
   test('user drift: shell and the exact group set', () => {
     const { resource, before } = recorded('user', 'drift');
-    expect(resource.diff(before)?.diff).toBe('- shell /bin/bash\n+ shell /usr/sbin/nologin\n- groups adm,users\n+ groups adm');
+    expect(resource.diff(before)?.diff).toBe('- shell: /bin/bash\n+ shell: /usr/sbin/nologin\n- groups: adm,users\n+ groups: adm');
   });
 
   test('sysctl: live and file, tab-separated value read as spaces', () => {

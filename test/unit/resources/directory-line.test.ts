@@ -17,7 +17,7 @@ describe('directory: parse + diff of recorded probes', () => {
 
   test('wrong owner and a setgid mode → both fields; apply clears setgid with a 5-digit mode', () => {
     const c = changed('directory', 'owner-mode');
-    expect(c.summary).toBe(`update directory ${ROOT}/directory/data: owner root:root → nobody:nogroup, mode 2755 → 0750`);
+    expect(c.summary).toBe(`update directory ${ROOT}/directory/data: owner: root:root → nobody:nogroup, mode: 2755 → 0750`);
     const script = c.resource.apply(c.state);
     expect(script).toContain('chown -- nobody:nogroup "$p"');
     expect(script).toContain('chmod -- 00750 "$p"');

@@ -34,10 +34,10 @@ describe('file: parse + diff of recorded probes', () => {
     );
   });
 
-  test('owner and mode only → field lines, no content diff', () => {
+  test('owner and mode: only → field lines, no content diff', () => {
     const c = changed('file', 'owner-mode');
-    expect(c.summary).toBe(`update ${ROOT}/file/owner.conf: owner nobody:nogroup → root:root, mode 0644 → 0600`);
-    expect(c.diff).toBe('- owner nobody:nogroup\n+ owner root:root\n- mode 0644\n+ mode 0600');
+    expect(c.summary).toBe(`update ${ROOT}/file/owner.conf: owner: nobody:nogroup → root:root, mode: 0644 → 0600`);
+    expect(c.diff).toBe('- owner: nobody:nogroup\n+ owner: root:root\n- mode: 0644\n+ mode: 0600');
   });
 
   test('owner/mode only → apply fixes them in place, without rewriting the content', () => {

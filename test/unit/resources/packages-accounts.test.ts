@@ -91,14 +91,14 @@ describe('user', () => {
     const c = changed('user', 'drift');
     expect(c.summary).toBe('update user postgres: home, shell, groups');
     expect(c.diff).toBe(
-      ['- home /var/lib/postgresql', '+ home /srv/postgres', '- shell /bin/bash', '+ shell /usr/sbin/nologin', '- groups ssl-cert', '+ groups (none)'].join('\n'),
+      ['- home: /var/lib/postgresql', '+ home: /srv/postgres', '- shell: /bin/bash', '+ shell: /usr/sbin/nologin', '- groups: ssl-cert', '+ groups: (none)'].join('\n'),
     );
     expect(c.resource.apply(c.state)).toContain(`usermod --home /srv/postgres --shell /usr/sbin/nologin --groups '' -- "$u"`);
   });
 
-  test('createHome with a missing home directory → create it', () => {
+  test('createHome with a missing home: directory → create it', () => {
     const c = changed('user', 'home-missing');
-    expect(c.diff).toBe('- home directory (missing)\n+ home directory /nonexistent');
+    expect(c.diff).toBe('- home directory: (missing)\n+ home directory: /nonexistent');
     expect(c.resource.apply(c.state)).toContain(`mkdir -m 0700 -- "$h"`);
   });
 

@@ -34,14 +34,14 @@ describe('service', () => {
   test('enabled unit; is-active gave no answer (no systemd as PID 1 here) → start', () => {
     const c = changed('service', 'enabled-unit');
     expect(c.state).toEqual({ enabled: 'enabled', active: 'unknown' });
-    expect(c.summary).toBe('start systemd-timesyncd.service: active unknown → active');
+    expect(c.summary).toBe('start systemd-timesyncd.service: active: unknown → active');
     expect(c.resource.apply(c.state)).toContain('systemctl start -- systemd-timesyncd.service');
     expect(c.resource.apply(c.state)).not.toContain('enable');
   });
 
   test('disabled → enable', () => {
     const c = changed('service', 'disabled-unit');
-    expect(c.diff).toBe('- enabled disabled\n+ enabled enabled');
+    expect(c.diff).toBe('- enabled: disabled\n+ enabled: enabled');
     expect(c.resource.apply(c.state)).toContain('systemctl enable -- nftables.service');
   });
 
@@ -51,7 +51,7 @@ describe('service', () => {
 
   test('unit not found → planned with a note (an earlier resource may create it)', () => {
     const c = changed('service', 'not-found');
-    expect(c.summary).toBe('enable and start drand.service: enabled not-found → enabled, active unknown → active (unit not found yet)');
+    expect(c.summary).toBe('enable and start drand.service: enabled: not-found → enabled, active: unknown → active (unit not found yet)');
   });
 
   test('masked → unmask before enable; enabled-runtime is not enabled enough', () => {
@@ -86,14 +86,14 @@ describe('sysctl', () => {
 
   test('unknown key → planned, says apply will fail', () => {
     expect(changed('sysctl', 'no-such-key').summary).toBe(
-      'set net.ipv4.no_such_key (no such key) → 1 (unknown to this kernel: apply will fail), persist in /etc/sysctl.d/60-provision-net.ipv4.no_such_key.conf',
+      'set net.ipv4.no_such_key: (no such key) → 1 (unknown to this kernel: apply will fail), persist in /etc/sysctl.d/60-provision-net.ipv4.no_such_key.conf',
     );
   });
 
   test('live value differs → sysctl -w before persisting', () => {
     const s = r.sysctl({ key: 'net.ipv4.ip_forward', value: 1 });
     const state = s.parse('kind missing\nlive 0\n', 0);
-    expect(s.diff(state)?.diff).toContain('- net.ipv4.ip_forward 0\n+ net.ipv4.ip_forward 1');
+    expect(s.diff(state)?.diff).toContain('- net.ipv4.ip_forward: 0\n+ net.ipv4.ip_forward: 1');
     const script = s.apply(state);
     expect(script.indexOf(`sysctl -q -w net.ipv4.ip_forward=1`)).toBeGreaterThan(0);
     expect(script.indexOf('sysctl -q -w')).toBeLessThan(script.indexOf('mktemp'));
