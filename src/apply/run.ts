@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Compiled, CompiledHost } from '../plan/compile.js';
 import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
-import { buildProbeScript } from '../plan/probe-script.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildProbeScript, type ProbeOutput } from '../plan/probe-script.js';
 import { checkPlacementOnline } from '../plan/rules.js';
 import type { Plan, HostPlan } from '../plan/types.js';
 import { batches } from '../playbook/load.js';
@@ -27,6 +29,8 @@ export interface RunOptions {
   emit: Emit;
   /** a saved plan to apply exactly: hosts whose state or desired state moved since are refused */
   savedPlan?: Plan;
+  /** write each host's parsed probe output to this directory (fixtures for planner unit tests) */
+  recordProbesTo?: string;
 }
 
 export interface RunResult {
@@ -54,7 +58,9 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
           execBase.set(name, conn.execCount);
           const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: ch.diskPaths, withFacts: true });
           const res = await conn.run(probe.script);
-          const p = planFromProbe(ch, probe.parse(res.stdout), conn.execCount - execBase.get(name)!);
+          const output = probe.parse(res.stdout);
+          if (opts.recordProbesTo) recordProbe(opts.recordProbesTo, name, output);
+          const p = planFromProbe(ch, output, conn.execCount - execBase.get(name)!);
           planned.set(name, p);
           hostPlans.set(name, p.plan);
         } catch (e) {
@@ -199,6 +205,11 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   results.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
   results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
   return { plan, results };
+}
+
+function recordProbe(dir: string, host: string, output: ProbeOutput): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${host}.json`), JSON.stringify(output, null, 1) + '\n');
 }
 
 function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, HostPlan>): void {

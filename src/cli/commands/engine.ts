@@ -57,7 +57,8 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
   view.start(`${mode}: ${compiled.hosts.size} host(s) of ${compiled.inventory.name}`);
   let result;
   try {
-    result = await run(compiled, transport, { mode, forks: a.forks, emit: view.onEvent, savedPlan: saved });
+    // PROVISION_RECORD_PROBES=DIR keeps each host's probe output: how test/fixtures/plan/ was recorded.
+    result = await run(compiled, transport, { mode, forks: a.forks, emit: view.onEvent, savedPlan: saved, recordProbesTo: process.env.PROVISION_RECORD_PROBES || undefined });
   } finally {
     view.stop();
     await transport.close();
