@@ -15,6 +15,7 @@ const knownHosts = path.resolve(inv, 'known_hosts');
 const BASTION = '10.213.7.10';
 const MONITOR = '10.213.7.30';
 const DRAND = ['10.213.7.21', '10.213.7.22', '10.213.7.23'] as const;
+const RELAY = '10.213.7.41';
 const viaBastion = (addr: string, cmd: string) => ssh(addr, cmd, { knownHosts, via: BASTION });
 
 /** Can this machine (the controller) open a TCP connection? */
@@ -35,6 +36,13 @@ function tcpOpen(host: string, port: number, timeoutMs = 3000): Promise<boolean>
 const probeFrom = (from: string, to: string, port: number) =>
   (from === BASTION ? ssh(from, cmdTcp(to, port), { knownHosts }) : viaBastion(from, cmdTcp(to, port))).stdout.trim();
 const cmdTcp = (to: string, port: number) => `timeout 3 bash -c 'exec 3<>/dev/tcp/${to}/${port}' 2>/dev/null && echo open || echo closed`;
+
+/** A copy of the lab inventory to break in one way (same hosts, same known_hosts, same key). */
+function copyLab(): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-lab-copy-'));
+  fs.cpSync(path.join(repo, inv), tmp, { recursive: true });
+  return tmp;
+}
 
 beforeAll(async () => {
   const fleet = labFleet(inv);
@@ -117,10 +125,30 @@ describe('site playbook on the lab fleet', () => {
     expect(unit).toMatch(/^ReadWritePaths=\/var\/lib\/drand$/m);
   });
 
+  test('the HTTP relay serves the beacon from its drand node, to its allowlist only', async () => {
+    // The controller is the relay's allowlisted "CDN" in the lab.
+    const res = await fetch(`http://${RELAY}:8081/info`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    const info = (await res.json()) as { period?: number; hash?: string };
+    expect(typeof info.hash).toBe('string');
+    expect(probeFrom(MONITOR, RELAY, 8081)).toBe('closed');
+    // the relay reaches its node's gRPC port; the node lets the relay in, as it does the other nodes
+    expect(probeFrom(RELAY, DRAND[0], 4444)).toBe('open');
+  });
+
+  test('sizing: an undersized host fails in plan with what it has and what the role needs', () => {
+    const tmp = copyLab();
+    fs.writeFileSync(path.join(tmp, 'hosts.yaml'), fs.readFileSync(path.join(tmp, 'hosts.yaml'), 'utf8').replace('relay-1:    { address: 10.213.7.41, jump: bastion-1 }', 'relay-1:    { address: 10.213.7.41, jump: bastion-1, sizing: enforce, spec: { memoryGiB: 32 } }'));
+    const r = cliJson(['plan', tmp, '--limit', 'relay-1']);
+    expect(r.code).toBe(1);
+    expect(r.data.hosts[0]!.error).toMatch(/undersized for role drand-http-relay: needs ≥ 30 GiB memory, has \d+(\.\d+)? GiB memory/);
+    // warn (the lab's default) reports instead of refusing
+    expect(cliJson(['plan', inv, '--limit', 'relay-1']).code).toBe(0);
+  });
+
   test('lockout guard: a change that would shut the controller out is rolled back', () => {
     // A copy of the lab inventory where drand-3 would accept SSH only from an address nobody has.
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-lockout-'));
-    fs.cpSync(path.join(repo, inv), tmp, { recursive: true });
+    const tmp = copyLab();
     fs.mkdirSync(path.join(tmp, 'host_vars'), { recursive: true });
     fs.writeFileSync(path.join(tmp, 'host_vars/drand-3.yaml'), 'base:\n  ssh_from: [10.213.7.99]\n');
     const files = 'sha256sum /etc/ssh/sshd_config.d/10-provision.conf /etc/nftables.conf';
