@@ -4,8 +4,10 @@ const common = { testEnvironment: 'node', transform: {}, moduleFileExtensions: [
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/dist/test/unit/**/*.test.js'] },
-    // e2e tests boot real lab hosts; they share one bridge, so they run one file at a time (see test/e2e/README.md).
+    // e2e tests boot real lab hosts (each file its own fleet and bridge).
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/dist/test/e2e/**/*.test.js'] },
   ],
+  // One test file at a time: e2e files boot lab fleets, and this is a 2-core machine.
+  maxWorkers: 1,
   testTimeout: 600000,
 };

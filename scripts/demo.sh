@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "the lab boots containers and creates a bridge: run as root (e.g. sudo npm run demo)" >&2
   exit 1
 fi
-bash scripts/lab-deps.sh --install
+bash scripts/lab-deps.sh
 provision lab up inventory/lab --install-deps
 provision check inventory/lab
 set +e

@@ -1,8 +1,18 @@
 #!/bin/sh
-# Debian packages the lab fleet needs (`provision lab up --install-deps` does the same when one is
-# missing). For CI images that install dependencies up front.
+# Debian packages the lab fleet and the tests need (`provision lab up --install-deps` installs the
+# lab's own when one is missing). Installs only what is missing; .ci/run and the demo call it.
 set -eu
-if [ "$(id -u)" -ne 0 ]; then echo "lab-deps.sh: run as root" >&2; exit 1; fi
+pkgs="systemd-container debootstrap nftables apt-cacher-ng openssh-client iproute2 bash curl"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "lab-deps: all present ($pkgs)"; exit 0; }
+if [ "$(id -u)" -ne 0 ]; then
+  echo "lab-deps: missing Debian packages:$missing — install them as root (apt-get install$missing)" >&2
+  exit 1
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends systemd-container debootstrap nftables apt-cacher-ng openssh-client iproute2
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $missing
