@@ -52,6 +52,7 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
   const compiled = await loadAndCompile(a);
   const saved = a.plan ? readPlan(a.plan) : undefined;
   checkKeyFiles(compiled);
+  checkLabBridge(compiled);
   const transport = new Transport(compiled.inventory, { connectTimeoutMs: a.connectTimeoutMs });
   const view = new RunView(io.interactive && !a.json, io.style, compiled.hosts.size, (l) => io.err(l));
   view.start(`${mode}: ${compiled.hosts.size} host(s) of ${compiled.inventory.name}`);
@@ -98,6 +99,16 @@ function checkKeyFiles(c: Compiled): void {
     }
   }
   if (problems.length) throw new InputError(problems);
+}
+
+/**
+ * A lab inventory's addresses exist only on its bridge. With the bridge down they would be routed
+ * to this machine's default gateway — traffic to addresses that are not ours. Refuse instead.
+ */
+function checkLabBridge(c: Compiled): void {
+  const lab = c.inventory.lab;
+  if (!lab || fs.existsSync(`/sys/class/net/${lab.bridge}`)) return;
+  throw new InputError([{ file: path.join(c.inventory.dir, 'hosts.yaml'), at: 'lab.bridge', expected: `the lab bridge ${lab.bridge} to be up (run \`provision lab up ${path.relative(process.cwd(), c.inventory.dir) || c.inventory.dir}\`)`, found: 'no such interface: no connection was attempted' }]);
 }
 
 function readPlan(file: string): Plan {
