@@ -13,7 +13,7 @@ import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
 import { MONITORING, parseCidr, resolveSources, SOURCE_PATTERN } from '../base/net.js';
-import { binarySchema, pinnedBinary } from '../drand-node/binary.js';
+import { binarySchema, daemonVars, pinnedBinary } from '../drand-node/binary.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand-relay-http';
 export const RESTART_RELAY = 'restart drand-relay-http';
@@ -61,18 +61,7 @@ const vars = Type.Object(
       default: 9080,
       description: 'Prometheus metrics (--metrics) on the host address; null: no metrics',
     }),
-    metrics_from: Type.Union([Type.Array(Source), Type.Null()], {
-      default: null,
-      description: 'who may scrape the relay metrics; null: the same as base.monitoring',
-    }),
-    extra_args: Type.Array(Type.String({ pattern: '^--[a-z][a-z0-9-]*(=[A-Za-z0-9._:/,@-]+)?$' }), {
-      default: [],
-      description: 'more drand-relay-http flags, e.g. --cert=/etc/drand-relay/node.pem',
-    }),
-    extra_packages: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$' }), {
-      default: [],
-      description: 'Debian packages the daemon needs (the lab stand-in needs python3)',
-    }),
+    ...daemonVars('drand-relay-http', '--cert=/etc/drand-relay/node.pem'),
   },
   { additionalProperties: false },
 );

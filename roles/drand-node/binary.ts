@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { sh } from '../../src/shell/quote.js';
+import { SOURCE_PATTERN } from '../base/net.js';
 
 /** The vars schema of a pinned binary: exactly one of url or file (checked when building), and the pin. */
 export function binarySchema(what: string) {
@@ -25,6 +26,24 @@ export function binarySchema(what: string) {
 }
 
 export type PinnedBinaryVars = Static<ReturnType<typeof binarySchema>>;
+
+// Vars every pinned daemon role takes alongside its binary (drand-node, drand-http-relay).
+const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
+
+export const daemonVars = (daemon: string, argsExample: string) => ({
+  metrics_from: Type.Union([Type.Array(Source), Type.Null()], {
+    default: null,
+    description: `who may scrape ${daemon} metrics; null: the same as base.monitoring`,
+  }),
+  extra_args: Type.Array(Type.String({ pattern: '^--[a-z][a-z0-9-]*(=[A-Za-z0-9._:/,@-]+)?$' }), {
+    default: [],
+    description: `more ${daemon} flags, e.g. ${argsExample}`,
+  }),
+  extra_packages: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$' }), {
+    default: [],
+    description: 'Debian packages the daemon needs (the lab stand-in needs python3)',
+  }),
+});
 
 export interface PinnedBinaryTarget {
   /** where the var lives, for messages: "drand-node.binary" */

@@ -46,18 +46,7 @@ const vars = Type.Object(
       description:
         "who else may open the gRPC port as an HTTP relay: 'auto' = every drand-http-relay host of the inventory; a list replaces it ([] = none)",
     }),
-    metrics_from: Type.Union([Type.Array(Source), Type.Null()], {
-      default: null,
-      description: 'who may scrape drand metrics; null: the same as base.monitoring',
-    }),
-    extra_args: Type.Array(Type.String({ pattern: '^--[a-z][a-z0-9-]*(=[A-Za-z0-9._:/,@-]+)?$' }), {
-      default: [],
-      description: 'more flags for `drand start`, e.g. --verbose',
-    }),
-    extra_packages: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$' }), {
-      default: [],
-      description: 'Debian packages the daemon needs (the lab stand-in needs python3)',
-    }),
+    ...pinned.daemonVars('drand', '--verbose'),
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Facts } from '../facts/types.js';
 import { sh } from '../shell/quote.js';
-import { ResourceError, type Action, type Change, type ResourceCommon } from './types.js';
+import { ResourceError, type Action, type Change, type Resource, type ResourceCommon } from './types.js';
 
 export interface CommonFields {
   readonly type: string;
@@ -150,4 +150,20 @@ export interface Delta {
 export function toChange(c: { id: string; type: string }, d: Delta | null): Change | null {
   if (d === null) return null;
   return { id: c.id, type: c.type, action: d.action, summary: d.summary, ...(d.diff !== undefined ? { diff: d.diff } : {}) };
+}
+
+/**
+ * A resource's four functions from its raw parts: the probe and apply scripts framed (own
+ * subshell, stdin closed), the delta turned into a Change carrying the resource's id and type.
+ */
+export function resourceParts<S>(
+  c: { id: string; type: string },
+  p: { probe: () => string; parse: (stdout: string, status: number) => S; delta: (s: S) => Delta | null; apply: (s: S) => string },
+): Pick<Resource<S>, 'probe' | 'parse' | 'diff' | 'apply'> {
+  return {
+    probe: () => asProbe(p.probe()),
+    parse: p.parse,
+    diff: (s) => toChange(c, p.delta(s)),
+    apply: (s) => asApply(p.apply(s)),
+  };
 }

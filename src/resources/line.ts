@@ -5,7 +5,17 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { asApply, asProbe, common, fail, requireAbsPath, requireOneLine, requirePresence, seq, toChange, type Delta, type Presence } from './common.js';
+import {
+  common,
+  fail,
+  requireAbsPath,
+  requireOneLine,
+  requirePresence,
+  resourceParts,
+  seq,
+  type Delta,
+  type Presence,
+} from './common.js';
 import { atomicWriteScript } from './atomic-write.js';
 import { sha256 } from './managed-file.js';
 import { decodeB64, ProbeOutput } from './probe-output.js';
@@ -160,10 +170,7 @@ export function line(opts: LineOptions): Resource<LineState> {
 
   return {
     ...c,
-    probe: () => asProbe(probe()),
-    parse,
-    diff: (s) => toChange(c, delta(s)),
-    apply: () => asApply(apply()),
+    ...resourceParts(c, { probe, parse, delta, apply: () => apply() }),
     ...(c.guard ? { guardPaths: () => [p] } : {}),
   };
 }

@@ -7,7 +7,7 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { asApply, asProbe, common, requireAbsPath, seq, STATE_DIR, toChange, type Delta } from './common.js';
+import { asApply, common, requireAbsPath, resourceParts, seq, STATE_DIR, type Delta } from './common.js';
 import { contentDiffers, fileProbe, parseFileState, presentDelta, sha256, writeScript, type FileState, type ManagedFile } from './managed-file.js';
 import { setOwnershipScript, ownershipChanges } from './file-meta.js';
 import { ProbeOutput } from './probe-output.js';
@@ -108,10 +108,7 @@ export function nftables(opts: NftablesOptions): Resource<NftablesState> {
 
   return {
     ...c,
-    probe: () => asProbe(probe()),
-    parse,
-    diff: (s) => toChange(c, delta(s)),
-    apply: (s) => asApply(apply(s)),
+    ...resourceParts(c, { probe, parse, delta, apply }),
     ...(c.guard ? { guardPaths: () => [p], guardRestore } : {}),
   };
 }

@@ -3,7 +3,7 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { asApply, asProbe, common, requireBoolean, seq, toChange, type Delta } from './common.js';
+import { common, requireBoolean, resourceParts, seq, type Delta } from './common.js';
 import { requireUnitName } from './systemd-unit.js';
 import { ProbeOutput } from './probe-output.js';
 import { fieldLines, fieldSummary, type FieldChange } from './render-diff.js';
@@ -100,9 +100,6 @@ export function service(opts: ServiceOptions): Resource<ServiceState> {
 
   return {
     ...c,
-    probe: () => asProbe(probe()),
-    parse,
-    diff: (s) => toChange(c, delta(s)),
-    apply: (s) => asApply(apply(s)),
+    ...resourceParts(c, { probe, parse, delta, apply }),
   };
 }

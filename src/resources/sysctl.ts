@@ -3,7 +3,7 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { asApply, asProbe, common, requireOneLine, seq, toChange, type Delta } from './common.js';
+import { common, requireOneLine, resourceParts, seq, type Delta } from './common.js';
 import { fileProbe, parseFileState, presentDelta, writeScript, type FileState, type ManagedFile } from './managed-file.js';
 import { ProbeOutput } from './probe-output.js';
 import { fieldLines, fieldSummary, joinDiff, type FieldChange } from './render-diff.js';
@@ -77,9 +77,6 @@ export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
 
   return {
     ...c,
-    probe: () => asProbe(probe()),
-    parse,
-    diff: (s) => toChange(c, delta(s)),
-    apply: (s) => asApply(apply(s)),
+    ...resourceParts(c, { probe, parse, delta, apply }),
   };
 }

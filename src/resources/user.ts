@@ -3,15 +3,13 @@ import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh, shArgs } from '../shell/quote.js';
 import {
-  asApply,
-  asProbe,
   common,
   requireAbsPath,
   requireAccount,
   requireBoolean,
   requirePresence,
+  resourceParts,
   seq,
-  toChange,
   type Delta,
   type Presence,
 } from './common.js';
@@ -150,10 +148,7 @@ export function user(opts: UserOptions): Resource<UserState> {
 
   return {
     ...c,
-    probe: () => asProbe(probe()),
-    parse,
-    diff: (s) => toChange(c, delta(s)),
-    apply: (s) => asApply(apply(s)),
+    ...resourceParts(c, { probe, parse, delta, apply }),
     ...(c.guard ? { guardPaths: () => [...ACCOUNT_FILES] } : {}),
   };
 }
