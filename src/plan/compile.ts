@@ -184,7 +184,12 @@ function compileHost(
       handlers.set(name, script);
     }
     for (const r of hr.role.resources(ctx as never)) {
-      if (roleOf.has(r.id)) throw new Error(`resource ${r.id} is declared twice on host ${host.name} (roles ${roleOf.get(r.id)} and ${hr.role.name})`);
+      const prior = resources.find((x) => x.id === r.id);
+      if (prior) {
+        // Two roles may need the same thing (both install rsyslog): fine when they want it the same way.
+        if (prior.desired === r.desired) continue;
+        throw new Error(`resource ${r.id} is declared twice on host ${host.name}, differently (roles ${roleOf.get(r.id)} and ${hr.role.name})`);
+      }
       roleOf.set(r.id, hr.role.name);
       resources.push(r);
     }
@@ -195,8 +200,7 @@ function compileHost(
     for (const n of r.notify) if (!handlers.has(n)) throw new Error(`resource ${r.id} notifies handler "${n}", which no role of host ${host.name} defines`);
   }
   const desiredHash = createHash('sha256')
-    // A resource's own fields are its desired state (constructor options); functions are skipped.
-    .update(JSON.stringify({ r: resources.map((r) => [r.id, r]), h: [...handlers], c: health }))
+    .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers], c: health }))
     .digest('hex');
   return { host, roles: runRoles, resources, roleOf, handlers, health, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings] };
 }

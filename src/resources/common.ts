@@ -1,5 +1,6 @@
 // What every resource constructor shares: the ResourceCommon fields, input validation that throws
 // ResourceError with the resource id in the message, and a few sh building blocks.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Facts } from '../facts/types.js';
 import { sh } from '../shell/quote.js';
@@ -12,6 +13,7 @@ export interface CommonFields {
   readonly guard: boolean;
   readonly sensitive: boolean;
   readonly skipIf?: (facts: Facts) => string | null;
+  readonly desired: string;
 }
 
 export type Presence = 'present' | 'absent';
@@ -48,7 +50,18 @@ export function common(
     guard: wantGuard,
     sensitive: opts.sensitive === true,
     ...(opts.skipIf ? { skipIf: opts.skipIf } : {}),
+    desired: desiredHash(type, opts),
   };
+}
+
+/** sha256 of the constructor options (keys sorted, functions left out): equal options, equal hash. */
+function desiredHash(type: string, opts: object): string {
+  const stable = (v: unknown): unknown =>
+    Buffer.isBuffer(v) ? `base64:${v.toString('base64')}` :
+    Array.isArray(v) ? v.map(stable) :
+    v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, stable((v as Record<string, unknown>)[k])])) :
+    v;
+  return createHash('sha256').update(type).update('\0').update(JSON.stringify(stable(opts)) ?? '').digest('hex');
 }
 
 /** A label for error messages before the id is known. */

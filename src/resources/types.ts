@@ -43,6 +43,11 @@ export interface Resource<State = unknown> {
   readonly guard: boolean;
   readonly sensitive: boolean;
   readonly skipIf?: (facts: Facts) => string | null;
+  /**
+   * sha256 of the desired state (the constructor's options). Two declarations of one id with the
+   * same hash are one resource; a saved plan is refused when a host's hashes moved.
+   */
+  readonly desired: string;
   /** read-only POSIX sh snippet; its stdout goes to parse() */
   probe(): string;
   /** turn the probe's stdout (and exit status) into the observed state */
