@@ -125,6 +125,19 @@ describe('site playbook on the lab fleet', () => {
     expect(unit).toMatch(/^ReadWritePaths=\/var\/lib\/drand$/m);
   });
 
+  test("a node's logs are shipped off the host, to the log collector", async () => {
+    const marker = `provision-e2e-${Date.now()}`;
+    expect(viaBastion(DRAND[1], `logger -t provision-e2e ${marker}`).code).toBe(0);
+    let found = '';
+    for (let i = 0; i < 20 && !found.includes(marker); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      found = viaBastion(MONITOR, `grep -h ${marker} /var/log/remote/drand-2.log 2>/dev/null || true`).stdout;
+    }
+    expect(found).toContain(marker);
+    // only the fleet may send: the controller cannot reach the collector's port
+    expect(await tcpOpen(MONITOR, 514)).toBe(false);
+  });
+
   test('the HTTP relay serves the beacon from its drand node, to its allowlist only', async () => {
     // The controller is the relay's allowlisted "CDN" in the lab.
     const res = await fetch(`http://${RELAY}:8081/info`, { signal: AbortSignal.timeout(5000) });
