@@ -3,9 +3,9 @@
 import { parse, USAGE, UsageError } from './args.js';
 import { processIo } from './io.js';
 import { InputError } from '../input/errors.js';
-import { checkCommand, planOrApply } from './commands/engine.js';
-import { inventoryCommand } from './commands/inventory.js';
-import { labMain } from './commands/lab-main.js';
+// Commands are imported when they run: a no-op apply should not pay for loading the lab code,
+// nor `lab status` for the engine (start-up is a fixed cost of every run).
+const engine = () => import('./commands/engine.js');
 
 async function main(argv: string[]): Promise<number> {
   const io = processIo();
@@ -17,15 +17,15 @@ async function main(argv: string[]): Promise<number> {
     }
     switch (a.command) {
       case 'check':
-        return await checkCommand(a, io);
+        return await (await engine()).checkCommand(a, io);
       case 'plan':
-        return await planOrApply('plan', a, io);
+        return await (await engine()).planOrApply('plan', a, io);
       case 'apply':
-        return await planOrApply('apply', a, io);
+        return await (await engine()).planOrApply('apply', a, io);
       case 'inventory':
-        return inventoryCommand(a, io);
+        return (await import('./commands/inventory.js')).inventoryCommand(a, io);
       case 'lab':
-        return await labMain(a, io);
+        return await (await import('./commands/lab-main.js')).labMain(a, io);
       default:
         throw new UsageError(`unknown command "${a.command}"`);
     }

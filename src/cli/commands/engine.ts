@@ -55,7 +55,7 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
   checkLabBridge(compiled);
   const transport = new Transport(compiled.inventory, { connectTimeoutMs: a.connectTimeoutMs });
   const view = new RunView(io.interactive && !a.json, io.style, compiled.hosts.size, (l) => io.err(l));
-  view.start(`${mode}: ${compiled.hosts.size} host(s) of ${compiled.inventory.name}`);
+  await view.start(`${mode}: ${compiled.hosts.size} host(s) of ${compiled.inventory.name}`);
   let result;
   try {
     // PROVISION_RECORD_PROBES=DIR keeps each host's probe output: how test/fixtures/plan/ was recorded.

@@ -1,5 +1,5 @@
 // Progress of a run. A terminal gets an ora spinner; CI and pipes get one plain line per event.
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { EngineEvent, HostResult } from '../../apply/events.js';
 import type { Style } from './style.js';
 
@@ -13,9 +13,11 @@ export class RunView {
     private readonly write: (line: string) => void,
   ) {}
 
-  start(what: string): void {
-    if (this.interactive) this.spinner = ora({ text: what, stream: process.stderr }).start();
-    else this.write(what);
+  /** ora is loaded only for a terminal: CI and pipes never pay for it. */
+  async start(what: string): Promise<void> {
+    if (!this.interactive) return this.write(what);
+    const { default: ora } = await import('ora');
+    this.spinner = ora({ text: what, stream: process.stderr }).start();
   }
 
   onEvent = (e: EngineEvent): void => {
