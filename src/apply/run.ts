@@ -26,6 +26,8 @@ export interface Connector {
 export interface RunOptions {
   mode: 'plan' | 'apply';
   forks: number;
+  /** a remote exec that has not answered after this long fails its host, the others go on (default 600 s) */
+  execTimeoutMs?: number;
   emit: Emit;
   /** a saved plan to apply exactly: hosts whose state or desired state moved since are refused */
   savedPlan?: Plan;
@@ -40,6 +42,10 @@ export interface RunResult {
 
 export async function run(compiled: Compiled, transport: Connector, opts: RunOptions): Promise<RunResult> {
   const limit = pLimit(Math.max(1, opts.forks));
+  const connect = async (host: string) => {
+    const conn = await transport.connect(host);
+    return { get execCount() { return conn.execCount; }, run: (script: string) => withDeadline(conn.run(script), opts.execTimeoutMs ?? 600_000, host) };
+  };
   const started = new Map<string, number>();
   const planned = new Map<string, PlannedHost>();
   const hostPlans = new Map<string, HostPlan>();
@@ -54,7 +60,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
         started.set(name, Date.now());
         opts.emit({ type: 'host.probing', host: name });
         try {
-          const conn = await transport.connect(name);
+          const conn = await connect(name);
           execBase.set(name, conn.execCount);
           const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: ch.diskPaths, withFacts: true });
           const res = await conn.run(probe.script);
@@ -138,7 +144,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
             const ch = compiled.hosts.get(name)!;
             let execs = 0;
             try {
-              const conn = await transport.connect(name);
+              const conn = await connect(name);
               const remote = {
                 run: async (s: string) => {
                   try {
@@ -182,7 +188,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
           return results.push(result(name, { status: 'not-run', changes: st.applied, error: aborted ? 'not applied: the failure budget of a play was exceeded' : 'not applied' }));
         }
         try {
-          const conn = await transport.connect(name);
+          const conn = await connect(name);
           opts.emit({ type: 'host.verifying', host: name });
           let unhealthy = p.plan.unhealthy;
           let left: HostResult['unconverged'] = [];
@@ -205,6 +211,15 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   results.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
   results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
   return { plan, results };
+}
+
+/** A hung remote command (a stuck package manager, a unit that never starts) fails its host, not the run. */
+function withDeadline<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${host} did not answer within ${Math.round(ms / 1000)} s (--exec-timeout); the remote command may still be running`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 function recordProbe(dir: string, host: string, output: ProbeOutput): void {

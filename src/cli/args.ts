@@ -21,6 +21,7 @@ options:
   --json              machine-readable output
   --install-deps      (lab) install missing Debian packages (as root)
   --connect-timeout S seconds to wait for an SSH handshake (default 10)
+  --exec-timeout S    seconds one remote step may take before its host fails (default 600)
   -h, --help          this text
 `;
 
@@ -36,6 +37,7 @@ export interface Args {
   json: boolean;
   installDeps: boolean;
   connectTimeoutMs: number;
+  execTimeoutMs: number;
   help: boolean;
 }
 
@@ -58,6 +60,7 @@ export function parse(argv: string[]): Args {
         json: { type: 'boolean', default: false },
         'install-deps': { type: 'boolean', default: false },
         'connect-timeout': { type: 'string' },
+        'exec-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -83,6 +86,7 @@ export function parse(argv: string[]): Args {
     json: v.json ?? false,
     installDeps: v['install-deps'] ?? false,
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 10, 1) * 1000,
+    execTimeoutMs: int('exec-timeout', v['exec-timeout'], 600, 1) * 1000,
     help: v.help ?? false,
   };
 }

@@ -59,7 +59,7 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
   let result;
   try {
     // PROVISION_RECORD_PROBES=DIR keeps each host's probe output: how test/fixtures/plan/ was recorded.
-    result = await run(compiled, transport, { mode, forks: a.forks, emit: view.onEvent, savedPlan: saved, recordProbesTo: process.env.PROVISION_RECORD_PROBES || undefined });
+    result = await run(compiled, transport, { mode, forks: a.forks, execTimeoutMs: a.execTimeoutMs, emit: view.onEvent, savedPlan: saved, recordProbesTo: process.env.PROVISION_RECORD_PROBES || undefined });
   } finally {
     view.stop();
     await transport.close();
