@@ -20,6 +20,7 @@ options:
   --plan FILE         (apply) apply a saved plan; hosts that drifted since are refused
   --json              machine-readable output
   --install-deps      (lab) install missing Debian packages (as root)
+  --wipe              (lab down) also delete the hosts' disks and keys
   --connect-timeout S seconds to wait for an SSH handshake (default 10)
   --exec-timeout S    seconds one remote step may take before its host fails (default 600)
   -h, --help          this text
@@ -36,6 +37,7 @@ export interface Args {
   plan?: string;
   json: boolean;
   installDeps: boolean;
+  wipe: boolean;
   connectTimeoutMs: number;
   execTimeoutMs: number;
   help: boolean;
@@ -59,6 +61,7 @@ export function parse(argv: string[]): Args {
         inventory: { type: 'string' },
         json: { type: 'boolean', default: false },
         'install-deps': { type: 'boolean', default: false },
+        wipe: { type: 'boolean', default: false },
         'connect-timeout': { type: 'string' },
         'exec-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -85,6 +88,7 @@ export function parse(argv: string[]): Args {
     plan: v.plan,
     json: v.json ?? false,
     installDeps: v['install-deps'] ?? false,
+    wipe: v.wipe ?? false,
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 10, 1) * 1000,
     execTimeoutMs: int('exec-timeout', v['exec-timeout'], 600, 1) * 1000,
     help: v.help ?? false,

@@ -23,7 +23,7 @@ export async function labMain(a: Args, io: Io): Promise<number> {
   }
   if (!invDir) throw new InputError([{ file: '(command line)', at: `lab ${sub}`, expected: 'an inventory directory, e.g. inventory/lab', found: 'nothing' }]);
   const fleet = labFleet(invDir, host);
-  return labCommand(sub, fleet, { json: a.json, installDeps: a.installDeps || !!process.env.CI, host });
+  return labCommand(sub, fleet, { json: a.json, installDeps: a.installDeps || !!process.env.CI, host, wipe: a.wipe });
 }
 
 /** The lab part of an inventory: its `lab:` section, hosts, known_hosts and key. */

@@ -9,6 +9,8 @@ export interface LabCommandOptions {
   installDeps: boolean;
   /** the host for `reset` */
   host?: string;
+  /** `down --wipe`: also delete every host's disk and keys (the next `up` boots fresh machines) */
+  wipe?: boolean;
 }
 
 /** One plain-text line per event worth telling a person about (undefined: say nothing). */
@@ -68,8 +70,8 @@ export async function labCommand(sub: LabSub, fleet: LabFleet, opts: LabCommandO
         return 0;
       }
       case 'down':
-        await labDown(fleet, emit);
-        io.out(`lab ${fleet.inventoryName}: down (host disks kept for the next up)`);
+        await labDown(fleet, emit, { wipe: opts.wipe === true });
+        io.out(`lab ${fleet.inventoryName}: down (${opts.wipe ? 'host disks and keys wiped' : 'host disks kept for the next up'})`);
         return 0;
       case 'reset': {
         if (!opts.host) throw new Error('lab reset needs a host name');
