@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { build, find, labHosts, repoRoot, roles, rulesFor, sha256File, STANDIN, tpl, withDefaults } from './helpers.js';
+import { build, find, freePort, labHosts, repoRoot, roles, rulesFor, sha256File, STANDIN, tpl, withDefaults } from './helpers.js';
 import relayRole, { nodeEndpoints, pickNode, resolveEndpoint } from '../../../roles/drand-http-relay/role.js';
 import { relayPeers } from '../../../roles/drand-node/role.js';
 import type { CommandState, FileState } from '../../../src/resources/index.js';
@@ -252,16 +252,6 @@ describe('drand-node: the HTTP relays may open the gRPC port', () => {
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const maybe = hasPython ? describe : describe.skip;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitFor(port: number): Promise<void> {
   for (let i = 0; i < 50; i++) {

@@ -6,22 +6,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot, STANDIN } from './helpers.js';
+import { freePort, repoRoot, STANDIN } from './helpers.js';
 
 const script = path.join(repoRoot, STANDIN);
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const maybe = hasPython ? describe : describe.skip;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 const reachable = (port: number, host = '127.0.0.1'): Promise<boolean> =>
   new Promise((resolve) => {

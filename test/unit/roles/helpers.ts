@@ -184,3 +184,16 @@ export const vmFacts: Facts = {
   listening: [],
 };
 export const containerFacts: Facts = { ...vmFacts, container: 'systemd-nspawn', vm: 'none' };
+
+/** A free TCP port on loopback, for the stand-in daemons the tests start. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
