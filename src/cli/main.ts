@@ -44,5 +44,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit explicitly: an SSH keepalive timer must not keep a finished run alive. (stdout to a pipe or file is synchronous on Linux.)
-process.exit(await main(process.argv.slice(2)));
+// Exit explicitly (an SSH keepalive timer must not keep a finished run alive), but only once
+// stdout has drained: exiting at once cut a 377 KB --json report on a pipe at 219 KB.
+const code = await main(process.argv.slice(2));
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
