@@ -47,9 +47,10 @@ const transport = new Transport(inventory, {
     if (e.type === 'connected') timingOf(e.host).connectEnd = performance.now();
   },
 });
-const connector = {
+/** A connector that records every exec's timing for the profile (one per Transport). */
+const timedConnector = (t: InstanceType<typeof Transport>) => ({
   async connect(host: string) {
-    const conn = await transport.connect(host);
+    const conn = await t.connect(host);
     return {
       get execCount() {
         return conn.execCount;
@@ -62,8 +63,9 @@ const connector = {
       },
     };
   },
-  testFreshLogin: (host: string) => transport.testFreshLogin(host),
-};
+  testFreshLogin: (host: string) => t.testFreshLogin(host),
+});
+const connector = timedConnector(transport);
 const elu0 = performance.eventLoopUtilization();
 const cpu0 = process.cpuUsage();
 const tRun = performance.now();
@@ -124,20 +126,8 @@ const transport2 = new Transport(inventory, {
     if (e.type === 'connected') timingOf(e.host).connectEnd = performance.now();
   },
 });
-const connector2 = { ...connector, connect: async (host: string) => {
-  const conn = await transport2.connect(host);
-  return {
-    get execCount() {
-      return conn.execCount;
-    },
-    async run(script: string) {
-      const start = performance.now();
-      const r = await conn.run(script);
-      timingOf(host).execs.push({ start, end: performance.now(), bytesIn: r.stdout.length, bytesOut: script.length });
-      return r;
-    },
-  };
-} };
+// the drift run's own transport also serves its fresh-login tests (before, they went to the first one)
+const connector2 = timedConnector(transport2);
 const tDrift = performance.now();
 const drift = await run(compiled, connector2, { mode: 'apply', forks, execTimeoutMs: 600_000, emit: () => {} });
 const tDriftEnd = performance.now();

@@ -2,19 +2,11 @@
 // ResourceError with the resource id in the message, and a few sh building blocks.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Facts } from '../facts/types.js';
 import { sh } from '../shell/quote.js';
 import { ResourceError, type Action, type Change, type Resource, type ResourceCommon } from './types.js';
 
-export interface CommonFields {
-  readonly type: string;
-  readonly id: string;
-  readonly notify: readonly string[];
-  readonly guard: boolean;
-  readonly sensitive: boolean;
-  readonly skipIf?: (facts: Facts) => string | null;
-  readonly desired: string;
-}
+/** The fields every resource has, as the Resource contract defines them (one definition, in types.ts). */
+export type CommonFields = Pick<Resource, 'type' | 'id' | 'notify' | 'guard' | 'sensitive' | 'skipIf' | 'desired'>;
 
 export type Presence = 'present' | 'absent';
 
