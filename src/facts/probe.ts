@@ -2,25 +2,33 @@
 import { sh } from '../shell/quote.js';
 import type { DiskFact, Facts } from './types.js';
 
-/** `diskPaths`: the paths whose filesystem size the roles' sizing asks about. */
+/**
+ * `diskPaths`: the paths whose filesystem size the roles' sizing asks about.
+ * Every process counts (fifty hosts run this at once on shared cores): what a file or the shell's
+ * `read` can tell is read, not asked of a program; df and ss output is cut by `read`, not awk.
+ */
 export function factsProbe(diskPaths: string[]): string {
   const disks = diskPaths
     .map(
       (p) => `p=${sh(p)}; while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done
-df -Pk "$p" 2>/dev/null | awk -v want=${sh(p)} 'NR==2 {print "disk " want " " $6 " " $2 " " $4}'`,
+df -Pk -- "$p" 2>/dev/null | { read -r _ && read -r _ size _ avail _ mnt && printf 'disk %s %s %s %s\\n' ${sh(p)} "$mnt" "$size" "$avail"; }`,
     )
     .join('\n');
+  // systemd (PID 1) writes the container it detected to /run/systemd/container; without systemd
+  // as init, systemd-detect-virt is asked.
   return `. /etc/os-release 2>/dev/null
 printf 'os %s|%s|%s\\n' "\${ID:-unknown}" "\${VERSION_ID:-}" "\${PRETTY_NAME:-}"
-printf 'arch %s\\n' "$(uname -m)"
-printf 'cpus %s\\n' "$(nproc 2>/dev/null || echo 0)"
-awk '/^MemTotal:/ {print "memkb " $2}' /proc/meminfo
-printf 'container %s\\n' "$(systemd-detect-virt --container 2>/dev/null || echo none)"
+printf 'arch %s\\ncpus %s\\n' "$(uname -m)" "$(nproc 2>/dev/null || echo 0)"
+while read -r k v _; do [ "$k" = MemTotal: ] && { echo "memkb $v"; break; }; done </proc/meminfo
+c=none
+if [ -d /run/systemd/system ]; then [ -r /run/systemd/container ] && read -r c </run/systemd/container
+else c=$(systemd-detect-virt --container 2>/dev/null || echo none); fi
+printf 'container %s\\n' "\${c:-none}"
 printf 'vm %s\\n' "$(systemd-detect-virt --vm 2>/dev/null || echo none)"
-printf 'machineid %s\\n' "$(cat /etc/machine-id 2>/dev/null)"
-printf 'hostname %s\\n' "$(hostname 2>/dev/null || cat /etc/hostname)"
+m=; read -r m </etc/machine-id 2>/dev/null; printf 'machineid %s\\n' "$m"
+h=; read -r h </proc/sys/kernel/hostname 2>/dev/null || read -r h </etc/hostname; printf 'hostname %s\\n' "$h"
 ${disks}
-ss -Hltun 2>/dev/null | awk '{print "listen " $1 " " $5}'
+ss -Hltun 2>/dev/null | while read -r net _ _ _ local _; do echo "listen $net $local"; done
 `;
 }
 

@@ -21,14 +21,22 @@ export interface ProbeScript {
 export function buildProbeScript(opts: { resources: Resource[]; health: HealthCheck[]; diskPaths: string[]; withFacts: boolean; healthRetries?: boolean }): ProbeScript {
   const mark = `@@${randomBytes(8).toString('hex')}@@`;
   const parts: string[] = [];
+  // A section is a { } group, not a ( ) subshell: one fork less per resource. Probes are read-only
+  // snippets that never `exit` (resource probes that run user sh, like command's test and the health
+  // checks, give it a subshell of its own), and each sets every variable it reads.
   const section = (name: string, body: string) =>
-    parts.push(`printf '%s\\n' '${mark}${name}'\n(\n${body}\n) 2>/dev/null </dev/null\nprintf '\\n${mark}end %s\\n' "$?"`);
+    parts.push(`printf '%s\\n' '${mark}${name}'\n{\n${body}\n} 2>/dev/null </dev/null\nprintf '\\n${mark}end %s\\n' "$?"`);
   if (opts.withFacts) section('facts', factsProbe(opts.diskPaths));
   opts.resources.forEach((r, i) => section(`r ${i}`, r.probe()));
   opts.health.forEach((h, i) => {
-    // After an apply, services may need a moment: retry until the check's timeout.
-    const tries = opts.healthRetries ? Math.max(1, h.timeoutSeconds ?? 30) : 1;
-    section(`h ${i}`, `n=0; until ( ${h.script}\n ) >/dev/null 2>&1; do n=$((n+1)); [ "$n" -ge ${tries} ] && exit 1; sleep 1; done`);
+    const check = `( ${h.script}\n ) >/dev/null 2>&1`;
+    if (!opts.healthRetries) return section(`h ${i}`, check);
+    // After an apply, services may need a moment: retry every 0.2 s until the check's timeout.
+    const deadline = Math.max(1, h.timeoutSeconds ?? 30);
+    section(
+      `h ${i}`,
+      `end=$(($(date +%s) + ${deadline})); ok=1\nwhile :; do if ${check}; then ok=0; break; fi; [ "$(date +%s)" -ge "$end" ] && break; sleep 0.2; done\n[ "$ok" = 0 ]`,
+    );
   });
   return {
     script: parts.join('\n') + '\n',

@@ -34,7 +34,8 @@ export function fileProbe(f: ManagedFile): string {
     const showContent = f.sensitive
       ? ''
       : `\n  if [ "$h" != ${sha256(f.content)} ] && [ "$(stat -c %s -- "$p")" -le ${MAX_SHOWN_BYTES} ]; then printf 'content '; base64 -w0 <"$p"; echo; fi`;
-    lines.push(`if [ "$k" = file ]; then\n  h=$(sha256sum <"$p" | cut -c1-64)\n  echo "sha256 $h"${showContent}\nfi`);
+    // sha256sum prints "HASH  -": the shell cuts it, no pipe and no cut process
+    lines.push(`if [ "$k" = file ]; then\n  h=$(sha256sum <"$p"); h=\${h%% *}\n  echo "sha256 $h"${showContent}\nfi`);
   }
   return lines.join('\n');
 }

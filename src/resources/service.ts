@@ -5,7 +5,6 @@ import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
 import { common, requireBoolean, resourceParts, seq, type Delta } from './common.js';
 import { requireUnitName } from './systemd-unit.js';
-import { ProbeOutput } from './probe-output.js';
 import { fieldLines, fieldSummary, type FieldChange } from './render-diff.js';
 
 export interface ServiceOptions extends ResourceCommon {
@@ -16,9 +15,9 @@ export interface ServiceOptions extends ResourceCommon {
 }
 
 export interface ServiceState {
-  /** `systemctl is-enabled`, or "not-found" */
+  /** the unit file state (as `systemctl is-enabled` names it), or "not-found" */
   enabled?: string;
-  /** `systemctl is-active`, or "unknown" when systemd gave no answer */
+  /** the active state (as `systemctl is-active` names it), or "unknown" when systemd gave no answer */
   active?: string;
 }
 
@@ -49,17 +48,25 @@ export function service(opts: ServiceOptions): Resource<ServiceState> {
   if (enabled === undefined && running === undefined) throw new ResourceError(`${c.id}: say enabled and/or running, or there is nothing to converge`);
   const n = sh(name);
 
+  // One systemctl for both questions (is-enabled + is-active were two): every process counts when
+  // fifty hosts probe at once on shared cores. Without a running systemd (a chroot, an image being
+  // built) `show` has no answer; is-enabled still reads the unit files.
   const probe = (): string =>
     [
-      ...(enabled !== undefined ? [`printf 'enabled %s\\n' "$(systemctl is-enabled -- ${n} 2>/dev/null)"`] : []),
-      ...(running !== undefined ? [`printf 'active %s\\n' "$(systemctl is-active -- ${n} 2>/dev/null)"`] : []),
+      `o=$(systemctl show --property=LoadState,UnitFileState,ActiveState -- ${n} 2>/dev/null)`,
+      `if [ -n "$o" ]; then printf '%s\\n' "$o"; else printf 'UnitFileState=%s\\n' "$(systemctl is-enabled -- ${n} 2>/dev/null)"; fi`,
     ].join('\n');
 
   const parse = (stdout: string): ServiceState => {
-    const out = new ProbeOutput(stdout);
+    const props = new Map<string, string>();
+    for (const line of stdout.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) props.set(line.slice(0, eq), line.slice(eq + 1).trim());
+    }
     const s: ServiceState = {};
-    if (out.has('enabled')) s.enabled = out.get('enabled') || 'not-found';
-    if (out.has('active')) s.active = out.get('active') || 'unknown';
+    // A unit systemd cannot find still loads as LoadState=not-found with an empty UnitFileState.
+    if (enabled !== undefined) s.enabled = props.get('LoadState') === 'not-found' ? 'not-found' : props.get('UnitFileState') || 'not-found';
+    if (running !== undefined) s.active = props.get('ActiveState') || 'unknown';
     return s;
   };
 

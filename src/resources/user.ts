@@ -58,8 +58,8 @@ export function user(opts: UserOptions): Resource<UserState> {
       `u=${sh(name)}`,
       `if e=$(getent passwd "$u"); then`,
       `  printf 'passwd %s\\n' "$e"`,
-      `  printf 'primary %s\\n' "$(id -gn "$u")"`,
-      `  printf 'groups %s\\n' "$(id -nG "$u")"`,
+      // id -nG lists the primary group first: one process for both records
+      `  g=$(id -nG "$u"); printf 'primary %s\\ngroups %s\\n' "\${g%% *}" "$g"`,
       // the 6th field is the home directory
       `  h=\${e#*:*:*:*:*:}; [ -d "\${h%%:*}" ] && echo homedir`,
       `fi`,

@@ -56,11 +56,14 @@ describe('service', () => {
 
   test('masked → unmask before enable; enabled-runtime is not enabled enough', () => {
     const s = r.service({ name: 'x', enabled: true });
-    expect(s.apply(s.parse('enabled masked\n', 0))).toMatch(/unmask -- x \|\| exit \$\?\nsystemctl enable -- x/);
-    expect(s.diff(s.parse('enabled enabled-runtime\n', 0))).not.toBeNull();
+    // systemctl show prints the properties in its own order, not the one asked for
+    expect(s.apply(s.parse('LoadState=masked\nActiveState=inactive\nUnitFileState=masked\n', 0))).toMatch(/unmask -- x \|\| exit \$\?\nsystemctl enable -- x/);
+    expect(s.diff(s.parse('LoadState=loaded\nActiveState=active\nUnitFileState=enabled-runtime\n', 0))).not.toBeNull();
     const off = r.service({ name: 'x', enabled: false, running: false });
-    expect(off.diff(off.parse('enabled masked\nactive failed\n', 0))).toBeNull();
-    expect(off.apply(off.parse('enabled enabled\nactive active\n', 0))).toContain('systemctl disable -- x || exit $?\nsystemctl stop -- x');
+    expect(off.diff(off.parse('LoadState=masked\nActiveState=failed\nUnitFileState=masked\n', 0))).toBeNull();
+    expect(off.apply(off.parse('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n', 0))).toContain('systemctl disable -- x || exit $?\nsystemctl stop -- x');
+    // a unit systemd cannot find: LoadState=not-found and an empty UnitFileState
+    expect(s.diff(s.parse('LoadState=not-found\nActiveState=inactive\nUnitFileState=\n', 0))?.summary).toBe('enable x: enabled: not-found → enabled (unit not found yet)');
   });
 
   test('handlers: restart and reload scripts, names checked', () => {
