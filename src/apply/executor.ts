@@ -1,11 +1,14 @@
 // The executor takes a host's plan and carries it out; it never re-decides it. Per play and host:
 // apply the planned changes of that play's roles in order (plain changes batched into one exec;
 // each guarded change alone, followed by a fresh-login test), then run notified handlers once.
+// The last batch, the handlers and (in the host's last play with changes) the verification probe
+// share ONE exec: a host that repairs one file costs two execs in all, probe and this one.
 import type { CompiledHost } from '../plan/compile.js';
 import type { PlannedHost } from '../plan/planner.js';
 import type { Change } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { ConnectError } from '../transport/errors.js';
+import type { ProbeScript, ProbeOutput } from '../plan/probe-script.js';
 import { stepsScript, backupScript, restoreScript, dropBackupScript, type Step } from './scripts.js';
 
 /** What the executor needs from a connection (src/transport implements it). */
@@ -20,6 +23,8 @@ export interface HostApplyState {
   applied: Change[];
   /** handlers notified and not yet run */
   pending: Set<string>;
+  /** the verification probe's output, when it ran at the end of the host's last apply exec */
+  verified?: ProbeOutput;
 }
 
 export async function applyPlay(
@@ -30,15 +35,18 @@ export async function applyPlay(
   runId: string,
   state: HostApplyState,
   emit: Emit,
+  /** given in the host's last play with changes: probe again after the handlers, in the same exec */
+  verify?: ProbeScript,
 ): Promise<void> {
   const host = ch.host.name;
   const playRoles = new Set(ch.roles.filter((r) => r.play === playIndex).map((r) => r.role.name));
   const mine = planned.changed.filter((i) => playRoles.has(ch.roleOf.get(ch.resources[i]!.id)!));
   let batch: number[] = [];
 
-  const runSteps = async (steps: Step[], changes: (Change | undefined)[]) => {
+  /** `then`: sh run after the steps when every one succeeded (its output is returned) */
+  const runSteps = async (steps: Step[], changes: (Change | undefined)[], then = ''): Promise<string> => {
     const s = stepsScript(steps);
-    const res = await remote.run(s.script);
+    const res = await remote.run(s.script + then);
     const results = s.parse(res.stdout);
     for (const [i, r] of results.entries()) {
       if (r.status !== 0) {
@@ -53,16 +61,27 @@ export async function applyPlay(
     if (results.length < steps.length) {
       throw new HostFailure(`the apply exec stopped after ${results.length} of ${steps.length} steps (exit ${res.code})${res.stderr ? `: ${res.stderr.trim()}` : ''}`);
     }
+    return res.stdout;
   };
 
-  const flush = async () => {
-    if (!batch.length) return;
+  const flush = async (last: boolean) => {
     const changes = batch.map((i) => planned.plan.changes[planned.changed.indexOf(i)]!);
-    const steps = batch.map((i) => ({ label: `${ch.resources[i]!.id}`, script: ch.resources[i]!.apply(planned.states[i]) }));
-    changes.forEach((c) => emit({ type: 'change.applying', host, change: c }));
+    const steps: Step[] = batch.map((i) => ({ label: `${ch.resources[i]!.id}`, script: ch.resources[i]!.apply(planned.states[i]) }));
     batch.forEach((i) => ch.resources[i]!.notify.forEach((n) => state.pending.add(n)));
     batch = [];
-    await runSteps(steps, changes);
+    // Handlers run in the order the roles define them, each once, after the play's last change.
+    const handlers = last ? [...ch.handlers.keys()].filter((n) => state.pending.has(n)) : [];
+    steps.push(...handlers.map((n) => ({ label: `handler ${n}`, script: ch.handlers.get(n)! })));
+    const probe = last ? verify : undefined;
+    if (!steps.length && !probe) return;
+    changes.forEach((c) => emit({ type: 'change.applying', host, change: c }));
+    if (probe) emit({ type: 'host.verifying', host });
+    const stdout = await runSteps(steps, changes, probe?.script);
+    handlers.forEach((n) => {
+      state.pending.delete(n);
+      emit({ type: 'handler.ran', host, handler: n });
+    });
+    if (probe) state.verified = probe.parse(stdout);
   };
 
   for (const i of mine) {
@@ -71,11 +90,10 @@ export async function applyPlay(
       batch.push(i);
       continue;
     }
-    await flush();
+    await flush(false);
     await applyGuarded(ch, planned, i, remote, runId, state, emit, runSteps);
   }
-  await flush();
-  await runHandlers(ch, remote, state, emit, runSteps);
+  await flush(true);
 }
 
 async function applyGuarded(
@@ -86,7 +104,7 @@ async function applyGuarded(
   runId: string,
   state: HostApplyState,
   emit: Emit,
-  runSteps: (steps: Step[], changes: (Change | undefined)[]) => Promise<void>,
+  runSteps: (steps: Step[], changes: (Change | undefined)[]) => Promise<string>,
 ): Promise<void> {
   const host = ch.host.name;
   const r = ch.resources[i]!;
@@ -121,15 +139,6 @@ async function applyGuarded(
     `lockout guard: after ${r.id} a fresh SSH login failed (${why}); ` +
       (restored ? 'the previous files were restored and reloaded — the host is as before this change' : 'RESTORING THE PREVIOUS FILES FAILED — check the host from its console'),
   );
-}
-
-async function runHandlers(ch: CompiledHost, remote: Remote, state: HostApplyState, emit: Emit, runSteps: (steps: Step[], changes: (Change | undefined)[]) => Promise<void>): Promise<void> {
-  if (!state.pending.size) return;
-  // Handlers run in the order the roles define them, each once.
-  const names = [...ch.handlers.keys()].filter((n) => state.pending.has(n));
-  state.pending.clear();
-  await runSteps(names.map((n) => ({ label: `handler ${n}`, script: ch.handlers.get(n)! })), []);
-  names.forEach((n) => emit({ type: 'handler.ran', host: ch.host.name, handler: n }));
 }
 
 /**

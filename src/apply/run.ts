@@ -2,7 +2,9 @@
 //   1. probe every host in parallel (ONE exec each: facts + all resources + health), plan (pure);
 //   2. cross-host checks with facts (placement on machine-ids), saved-plan drift;
 //   3. apply: play by play, serial batches, failure budget; hosts in a batch run in parallel;
-//   4. verify: probe again (one exec) — every resource must be converged and every health check pass.
+//   4. verify: probe again — every resource must be converged and every health check pass. This
+//      probe ends the host's last apply exec (src/apply/executor.ts), so a host is verified before
+//      the next serial batch starts and a failed health check counts against the play's budget.
 // A failing host never takes the others down: every per-host step is caught and recorded.
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -125,6 +127,17 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
   const failed = new Map<string, HostResult>();
   const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set() }]));
+  const verified = new Map<string, HostResult>();
+  /** the host's result from the probe that ended its last apply exec */
+  const verdict = (name: string, out: ProbeOutput, execs: number): HostResult => {
+    const ch = compiled.hosts.get(name)!;
+    const applied = applyState.get(name)!.applied;
+    const left = unconverged(ch, out, new Set(hostPlans.get(name)!.skipped.map((s) => s.id)));
+    const unhealthy = ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
+    if (left.length) return result(name, { status: 'failed', changes: applied, unconverged: left, error: `did not converge: ${left.map((c) => `${c.id} (${c.summary})`).join('; ')}`, execs });
+    if (unhealthy.length) return result(name, { status: 'failed', changes: applied, error: `health check failed: ${unhealthy.join(', ')}`, execs });
+    return result(name, { status: 'changed', changes: applied, execs });
+  };
   for (const name of names) {
     const hp = hostPlans.get(name)!;
     if (hp.error) failed.set(name, result(name, { status: planned.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
@@ -155,7 +168,16 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
                 },
                 testFreshLogin: () => transport.testFreshLogin(name),
               };
-              await applyPlay(ch, planned.get(name)!, play.index, remote, runId, applyState.get(name)!, opts.emit);
+              const st = applyState.get(name)!;
+              const verify = lastChangedPlay(ch, planned.get(name)!) === play.index ? verifyProbe(ch) : undefined;
+              await applyPlay(ch, planned.get(name)!, play.index, remote, runId, st, opts.emit, verify);
+              if (st.verified) {
+                const v = verdict(name, st.verified, execs);
+                if (v.status === 'failed') {
+                  failed.set(name, v);
+                  playFailed++;
+                } else verified.set(name, v);
+              }
             } catch (e) {
               const msg = e instanceof HostFailure ? e.message : `apply failed: ${(e as Error).message}`;
               failed.set(name, result(name, { status: 'failed', error: msg, changes: applyState.get(name)!.applied, execs }));
@@ -172,46 +194,32 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     }
   }
 
-  // 4. Verify every host that is still standing: one more probe exec where something changed;
-  //    hosts with nothing to change were already verified by the first probe.
-  const results: HostResult[] = [];
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        const f = failed.get(name);
-        if (f) return results.push(f);
-        const ch = compiled.hosts.get(name)!;
-        const p = planned.get(name)!;
-        const st = applyState.get(name)!;
-        const touched = p.changed.length > 0;
-        if (touched && st.applied.length < p.changed.length) {
-          return results.push(result(name, { status: 'not-run', changes: st.applied, error: aborted ? 'not applied: the failure budget of a play was exceeded' : 'not applied' }));
-        }
-        try {
-          const conn = await connect(name);
-          opts.emit({ type: 'host.verifying', host: name });
-          let unhealthy = p.plan.unhealthy;
-          let left: HostResult['unconverged'] = [];
-          if (touched) {
-            const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });
-            const out = probe.parse((await conn.run(probe.script)).stdout);
-            left = unconverged(ch, out, new Set(p.plan.skipped.map((s) => s.id)));
-            unhealthy = ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
-          }
-          const execs = conn.execCount - (execBase.get(name) ?? 0);
-          if (left.length) results.push(result(name, { status: 'failed', changes: st.applied, unconverged: left, error: `did not converge: ${left.map((c) => `${c.id} (${c.summary})`).join('; ')}`, execs }));
-          else if (unhealthy.length) results.push(result(name, { status: 'failed', changes: st.applied, error: `health check failed: ${unhealthy.join(', ')}`, execs }));
-          else results.push(result(name, { status: touched ? 'changed' : 'unchanged', changes: st.applied, execs }));
-        } catch (e) {
-          results.push(result(name, { status: 'failed', changes: st.applied, error: `verification failed: ${(e as Error).message}` }));
-        }
-      }),
-    ),
-  );
-  results.sort((a, b) => names.indexOf(a.host) - names.indexOf(b.host));
+  // 4. Results. Changed hosts were verified at the end of their last apply exec; hosts with nothing
+  //    to change were verified by the first probe.
+  const results = names.map((name): HostResult => {
+    const done = failed.get(name) ?? verified.get(name);
+    if (done) return done;
+    const p = planned.get(name)!;
+    const st = applyState.get(name)!;
+    if (p.changed.length > 0) {
+      if (st.applied.length < p.changed.length) return result(name, { status: 'not-run', changes: st.applied, error: aborted ? 'not applied: the failure budget of a play was exceeded' : 'not applied' });
+      return result(name, { status: 'failed', changes: st.applied, error: 'applied, but the verification probe did not run' });
+    }
+    const unhealthy = p.plan.unhealthy;
+    if (unhealthy.length) return result(name, { status: 'failed', changes: [], error: `health check failed: ${unhealthy.join(', ')}` });
+    return result(name, { status: 'unchanged', changes: [] });
+  });
   results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
   return { plan, results };
 }
+
+/** The play after which nothing more changes on this host: its apply exec ends with the verification. */
+function lastChangedPlay(ch: CompiledHost, p: PlannedHost): number {
+  const playOfRole = new Map(ch.roles.map((r) => [r.role.name, r.play]));
+  return Math.max(-1, ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
+}
+
+const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });
 
 /** A hung remote command (a stuck package manager, a unit that never starts) fails its host, not the run. */
 function withDeadline<T>(p: Promise<T>, ms: number, host: string): Promise<T> {

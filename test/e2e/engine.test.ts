@@ -92,6 +92,9 @@ describe('engine on lab hosts', () => {
     expect(diff).toContain('-tampered');
     const apply = run('apply', '--limit', '!ghost');
     expect(apply.code).toBe(0);
+    // the probe, then ONE exec: the file, the service and the verification probe with its health check
+    const repaired = apply.data.hosts.find((h) => h.host === 'app-1')!;
+    expect([repaired.result, repaired.execs]).toEqual(['changed', 2]);
     expect(on(APP1, 'cat /srv/e2e/message.txt').stdout).toBe(expectedMessage);
     expect(on(APP1, 'systemctl is-active e2e-web').stdout.trim()).toBe('active');
   });

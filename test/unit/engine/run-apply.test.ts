@@ -1,0 +1,107 @@
+// How apply spends its execs, on probe output recorded on a lab host (test/fixtures/plan): the last
+// batch of changes, the notified handlers and the verification probe go in ONE exec, and a host
+// whose verification fails counts against the play's failure budget before the next serial batch.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test, expect, beforeAll } from '@jest/globals';
+import { loadInventory } from '../../../src/inventory/load.js';
+import { loadPlaybook } from '../../../src/playbook/load.js';
+import { compile, type Compiled } from '../../../src/plan/compile.js';
+import { run, type Connector } from '../../../src/apply/run.js';
+import type { EngineEvent } from '../../../src/apply/events.js';
+import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+
+const repo = process.cwd();
+const recorded = (state: string): ProbeOutput => JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan', state, 'app-1.json'), 'utf8')) as ProbeOutput;
+
+/**
+ * Answer any script the engine sends, section by section in the script's own order and with its own
+ * markers: apply steps succeed, probe sections are answered from `probe`.
+ */
+function answer(script: string, probe: ProbeOutput): string {
+  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|[srh] \d+)'$/gm;
+  let out = '';
+  for (const [, mark, name] of script.matchAll(opening)) {
+    const [kind, index] = name!.split(' ');
+    const [body, status] =
+      kind === 'facts' ? [probe.facts, 0]
+      : kind === 'r' ? [probe.resources[Number(index)]!.stdout, probe.resources[Number(index)]!.status]
+      : kind === 'h' ? ['', probe.health[Number(index)]!]
+      : ['', 0];
+    out += `${mark}${name}\n${body}\n${mark}end ${status}\n`;
+  }
+  return out;
+}
+
+/** A connector whose hosts start in `first` and look like `after` once anything was applied. */
+function replaying(first: ProbeOutput, after: ProbeOutput) {
+  const scripts = new Map<string, string[]>();
+  const connector: Connector = {
+    async connect(host) {
+      const sent = scripts.get(host) ?? [];
+      scripts.set(host, sent);
+      return {
+        get execCount() {
+          return sent.length;
+        },
+        async run(script: string) {
+          sent.push(script);
+          return { stdout: answer(script, sent.length === 1 ? first : after), stderr: '', code: 0 };
+        },
+      };
+    },
+    testFreshLogin: async () => {},
+  };
+  return { connector, scripts };
+}
+
+let compiled: Compiled;
+beforeAll(async () => {
+  const inv = loadInventory(path.join(repo, 'test/fixtures/e2e/engine'));
+  compiled = await compile(inv, loadPlaybook(path.join(repo, 'test/fixtures/e2e/engine/playbook.yaml')), { limit: 'app-1:app-2' });
+});
+
+describe('apply execs', () => {
+  test('repairing drift costs two execs: the probe, then changes + verification in one', async () => {
+    const { connector, scripts } = replaying(recorded('drifted'), recorded('converged'));
+    const events: EngineEvent[] = [];
+    const { results } = await run(compiled, connector, { mode: 'apply', forks: 5, emit: (e) => events.push(e) });
+    for (const host of ['app-1', 'app-2']) {
+      expect(results.find((r) => r.host === host)).toMatchObject({ status: 'changed', execs: 2 });
+      const last = scripts.get(host)![1]!;
+      // the file and the service steps, then the probe with its health check retried every 0.2 s
+      expect(last.indexOf('/srv/e2e/message.txt')).toBeLessThan(last.indexOf("@@r 0'"));
+      expect(last).toMatch(/sleep 0\.2/);
+    }
+    const types = events.filter((e) => 'host' in e && e.host === 'app-1').map((e) => e.type);
+    expect(types.slice(-5)).toEqual(['change.applying', 'change.applying', 'host.verifying', 'change.applied', 'change.applied']);
+  });
+
+  test('a fresh host: the notified handler runs in the exec that verifies, after the last change', async () => {
+    const { connector, scripts } = replaying(recorded('fresh'), recorded('converged'));
+    const events: EngineEvent[] = [];
+    const { results } = await run(compiled, connector, { mode: 'apply', forks: 5, emit: (e) => events.push(e) });
+    expect(results.map((r) => r.status)).toEqual(['changed', 'changed']);
+    const sent = scripts.get('app-1')!;
+    const last = sent[sent.length - 1]!;
+    const restart = last.indexOf('systemctl restart -- e2e-web');
+    expect(restart).toBeGreaterThan(last.indexOf('systemctl enable -- e2e-web'));
+    expect(restart).toBeLessThan(last.indexOf("@@r 0'"));
+    // the restart handler runs once, and in no other exec
+    expect(sent.filter((s) => s.includes('systemctl restart -- e2e-web'))).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'handler.ran' && e.host === 'app-1')).toHaveLength(1);
+    expect(results[0]!.execs).toBe(sent.length);
+  });
+
+  test('a failed health check in a serial batch spends the failure budget: the next batch is not run', async () => {
+    const unhealthy = { ...recorded('converged'), health: [1] };
+    const { connector, scripts } = replaying(recorded('drifted'), unhealthy);
+    const strict: Compiled = { ...compiled, plays: compiled.plays.map((p) => ({ ...p, serial: { count: 1 }, maxFailPercentage: 0 })) };
+    const events: EngineEvent[] = [];
+    const { results } = await run(strict, connector, { mode: 'apply', forks: 5, emit: (e) => events.push(e) });
+    expect(results[0]).toMatchObject({ host: 'app-1', status: 'failed', error: 'health check failed: e2e-web answers' });
+    expect(results[1]).toMatchObject({ host: 'app-2', status: 'not-run' });
+    expect(scripts.get('app-2')).toHaveLength(1); // probed, never applied
+    expect(events.some((e) => e.type === 'budget.exceeded')).toBe(true);
+  });
+});
