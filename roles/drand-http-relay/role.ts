@@ -246,8 +246,8 @@ export default defineRole({
   health(ctx) {
     const bind = bindOf(ctx);
     const local = bind.host === '0.0.0.0' ? '127.0.0.1' : bind.host === '::' ? '[::1]' : hostPart(bind.host);
+    // "the relay is running" is the service resource's job (probed, and verified after every apply).
     return [
-      { name: 'drand-relay-http service active', script: 'systemctl is-active --quiet drand-relay-http', timeoutSeconds: 30 },
       {
         // seed 000 "API Monitoring": monitor /health of nodes and relays (200: the relay's node is current)
         name: 'drand relay /health answers 200',

@@ -5,7 +5,7 @@ import type { DiskFact, Facts } from './types.js';
 /**
  * `diskPaths`: the paths whose filesystem size the roles' sizing asks about.
  * Every process counts (fifty hosts run this at once on shared cores): what a file or the shell's
- * `read` can tell is read, not asked of a program; df and ss output is cut by `read`, not awk.
+ * `read` can tell is read, not asked of a program; df output is cut by `read`, not awk.
  */
 export function factsProbe(diskPaths: string[]): string {
   const disks = diskPaths
@@ -24,11 +24,9 @@ c=none
 if [ -d /run/systemd/system ]; then [ -r /run/systemd/container ] && read -r c </run/systemd/container
 else c=$(systemd-detect-virt --container 2>/dev/null || echo none); fi
 printf 'container %s\\n' "\${c:-none}"
-printf 'vm %s\\n' "$(systemd-detect-virt --vm 2>/dev/null || echo none)"
 m=; read -r m </etc/machine-id 2>/dev/null; printf 'machineid %s\\n' "$m"
 h=; read -r h </proc/sys/kernel/hostname 2>/dev/null || read -r h </etc/hostname; printf 'hostname %s\\n' "$h"
 ${disks}
-ss -Hltun 2>/dev/null | while read -r net _ _ _ local _; do echo "listen $net $local"; done
 `;
 }
 
@@ -40,10 +38,8 @@ export function parseFacts(out: string): Facts {
     memoryGiB: 0,
     disks: [],
     container: 'none',
-    vm: 'none',
     machineId: '',
     hostname: '',
-    listening: [],
   };
   for (const line of out.split('\n')) {
     const sp = line.indexOf(' ');
@@ -60,7 +56,6 @@ export function parseFacts(out: string): Facts {
       case 'cpus': f.cpus = Number(rest) || 0; break;
       case 'memkb': f.memoryGiB = round2(Number(rest) / 1024 / 1024); break;
       case 'container': f.container = rest || 'none'; break;
-      case 'vm': f.vm = rest || 'none'; break;
       case 'machineid': f.machineId = rest; break;
       case 'hostname': f.hostname = rest; break;
       case 'disk': {
@@ -69,7 +64,6 @@ export function parseFacts(out: string): Facts {
         f.disks.push(d);
         break;
       }
-      case 'listen': f.listening.push(rest); break;
     }
   }
   return f;

@@ -1,4 +1,6 @@
 // Host facts: gathered in the same single exec as the resource probes (see src/facts/probe.ts).
+// Only what a rule or a role reads (sizing, placement, containers): each fact costs a process or
+// two on every host in every run.
 export interface DiskFact {
   /** the path the role asked about */
   path: string;
@@ -15,14 +17,10 @@ export interface Facts {
   memoryGiB: number;
   /** disk per path asked for by the roles' sizing */
   disks: DiskFact[];
-  /** systemd-detect-virt --container: "none" on a VM or bare metal, else e.g. "systemd-nspawn" */
+  /** as systemd-detect-virt --container says: "none" on a VM or bare metal, else e.g. "systemd-nspawn" */
   container: string;
-  /** systemd-detect-virt --vm */
-  vm: string;
   machineId: string;
   hostname: string;
-  /** listening TCP/UDP sockets, as "proto addr:port" */
-  listening: string[];
 }
 
 export const isContainer = (f: Facts): boolean => f.container !== 'none' && f.container !== '';

@@ -178,12 +178,10 @@ export const vmFacts: Facts = {
   memoryGiB: 8,
   disks: [],
   container: 'none',
-  vm: 'kvm',
   machineId: '0123456789abcdef0123456789abcdef',
   hostname: 'drand-1',
-  listening: [],
 };
-export const containerFacts: Facts = { ...vmFacts, container: 'systemd-nspawn', vm: 'none' };
+export const containerFacts: Facts = { ...vmFacts, container: 'systemd-nspawn' };
 
 /** A free TCP port on loopback, for the stand-in daemons the tests start. */
 export async function freePort(): Promise<number> {
