@@ -83,6 +83,12 @@ function contains(outer: { net: number; prefix: number }, inner: { net: number; 
   return ((inner.net & mask) >>> 0) === outer.net;
 }
 
+/** An address as the host part of a URL or host:port: IPv6 in brackets. */
+export const urlHost = (addr: string): string => (addr.includes(':') ? `[${addr}]` : addr);
+
+/** Where a check on the host itself reaches a listener bound to `addr`: a wildcard bind is asked on loopback. */
+export const localUrlHost = (addr: string): string => (addr === '0.0.0.0' ? '127.0.0.1' : addr === '::' ? '[::1]' : urlHost(addr));
+
 /** host:port with an optional [IPv6] host; the host part may be an inventory host name. */
 export function splitHostPort(value: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):([0-9]{1,5})$/.exec(value);

@@ -12,7 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { MONITORING, parseCidr, resolveSources, SOURCE_PATTERN } from '../base/net.js';
+import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, urlHost } from '../base/net.js';
 import { binarySchema, daemonVars, pinnedBinary } from '../drand-node/binary.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand-relay-http';
@@ -72,9 +72,6 @@ type View = Pick<Ctx, 'host' | 'inventory' | 'vars'>;
 
 const BINARY = { varPath: 'drand-http-relay.binary', target: BINARY_PATH, label: 'drand-relay-http', notify: [RESTART_RELAY] };
 
-/** "[v6]" or v4 text of an address, for host:port strings. */
-const hostPart = (addr: string): string => (addr.includes(':') ? `[${addr}]` : addr);
-
 /** One grpc_connect entry → "address:port" (inventory host names become their address). */
 export function resolveEndpoint(entry: string, hosts: readonly HostView[], defaultPort: number): string {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9][A-Za-z0-9._-]*))(?::([0-9]{1,5}))?$/.exec(entry);
@@ -85,10 +82,10 @@ export function resolveEndpoint(entry: string, hosts: readonly HostView[], defau
   if (host) {
     const a = parseCidr(host.address);
     if (!a || a.text.includes('/')) throw new Error(`drand-http-relay.grpc_connect: inventory host ${name} has address "${host.address}", which is not an IP address`);
-    return `${hostPart(a.text)}:${port}`;
+    return `${urlHost(a.text)}:${port}`;
   }
   const ip = parseCidr(name);
-  if (ip && !ip.text.includes('/')) return `${hostPart(ip.text)}:${port}`;
+  if (ip && !ip.text.includes('/')) return `${urlHost(ip.text)}:${port}`;
   // a DNS name of another operator's node; a bare word is a misspelt inventory host, not a name to resolve
   if (m[2] !== undefined && /\.[A-Za-z]/.test(name) && !ip) return `${name}:${port}`;
   throw new Error(`drand-http-relay.grpc_connect: "${name}" is neither a host of the inventory nor an IP address or DNS name`);
@@ -124,7 +121,7 @@ export function pickNode(ctx: View): string {
 
 /** The --bind address:port: the var, or the host's inventory address on the default port. */
 export function bindOf(ctx: View): { host: string; port: number; text: string } {
-  const text = ctx.vars.bind ?? `${hostPart(ctx.host.address)}:${DEFAULT_BIND_PORT}`;
+  const text = ctx.vars.bind ?? `${urlHost(ctx.host.address)}:${DEFAULT_BIND_PORT}`;
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(text);
   const host = m ? (m[1] ?? m[2])! : '';
   const port = m ? Number(m[3]) : NaN;
@@ -132,7 +129,7 @@ export function bindOf(ctx: View): { host: string; port: number; text: string } 
   if (!m || !ip || ip.text.includes('/') || port < 1 || port > 65535) {
     throw new Error(`drand-http-relay.bind: expected address:port (e.g. 0.0.0.0:${DEFAULT_BIND_PORT}) for ${ctx.host.name}, got "${text}"`);
   }
-  return { host: ip.text, port, text: `${hostPart(ip.text)}:${port}` };
+  return { host: ip.text, port, text: `${urlHost(ip.text)}:${port}` };
 }
 
 const isLoopback = (a: string): boolean => a === '::1' || a.startsWith('127.');
@@ -141,7 +138,7 @@ function metricsListen(ctx: View): string | null {
   if (ctx.vars.metrics_port === null) return null;
   const a = parseCidr(ctx.host.address);
   if (!a || a.text.includes('/')) throw new Error(`drand-http-relay: address "${ctx.host.address}" of ${ctx.host.name} is not an IP address`);
-  return `${hostPart(a.text)}:${ctx.vars.metrics_port}`;
+  return `${urlHost(a.text)}:${ctx.vars.metrics_port}`;
 }
 
 export default defineRole({
@@ -245,7 +242,7 @@ export default defineRole({
 
   health(ctx) {
     const bind = bindOf(ctx);
-    const local = bind.host === '0.0.0.0' ? '127.0.0.1' : bind.host === '::' ? '[::1]' : hostPart(bind.host);
+    const local = localUrlHost(bind.host);
     // "the relay is running" is the service resource's job (probed, and verified after every apply).
     return [
       {

@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
+import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
 import * as pinned from './binary.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand';
@@ -200,7 +200,7 @@ export default defineRole({
 
   health(ctx) {
     const { host, port } = splitHostPort(ctx.vars.public_listen, 'drand-node.public_listen');
-    const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+    const local = localUrlHost(host);
     // "drand is running" is the service resource's job (probed, and verified after every apply);
     // the health check asks what only the daemon can answer.
     return [
