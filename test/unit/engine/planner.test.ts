@@ -1,7 +1,6 @@
 // The planner is pure: recorded probe output of a real lab host in, a plan out. The recordings in
 // test/fixtures/plan/ were made with PROVISION_RECORD_PROBES on app-1 of the engine's e2e fleet:
 // fresh (nothing applied), converged (after apply), drifted (message edited, service stopped).
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { loadInventory } from '../../../src/inventory/load.js';
@@ -9,10 +8,9 @@ import { loadPlaybook } from '../../../src/playbook/load.js';
 import { compile, type CompiledHost } from '../../../src/plan/compile.js';
 import { planFromProbe, unconverged } from '../../../src/plan/planner.js';
 import { checkPlacementOnline } from '../../../src/plan/rules.js';
-import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+import { recorded } from './replay.js';
 
 const repo = process.cwd();
-const recorded = (state: string): ProbeOutput => JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan', state, 'app-1.json'), 'utf8')) as ProbeOutput;
 let app1: CompiledHost;
 
 beforeAll(async () => {

@@ -1,7 +1,6 @@
 // How apply spends its execs, on probe output recorded on a lab host (test/fixtures/plan): the last
 // batch of changes, the notified handlers and the verification probe go in ONE exec, and a host
 // whose verification fails counts against the play's failure budget before the next serial batch.
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { loadInventory } from '../../../src/inventory/load.js';
@@ -10,28 +9,9 @@ import { compile, type Compiled } from '../../../src/plan/compile.js';
 import { run, type Connector } from '../../../src/apply/run.js';
 import type { EngineEvent } from '../../../src/apply/events.js';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+import { answer, recorded } from './replay.js';
 
 const repo = process.cwd();
-const recorded = (state: string): ProbeOutput => JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan', state, 'app-1.json'), 'utf8')) as ProbeOutput;
-
-/**
- * Answer any script the engine sends, section by section in the script's own order and with its own
- * markers: apply steps succeed, probe sections are answered from `probe`.
- */
-function answer(script: string, probe: ProbeOutput): string {
-  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|[srh] \d+)'$/gm;
-  let out = '';
-  for (const [, mark, name] of script.matchAll(opening)) {
-    const [kind, index] = name!.split(' ');
-    const [body, status] =
-      kind === 'facts' ? [probe.facts, 0]
-      : kind === 'r' ? [probe.resources[Number(index)]!.stdout, probe.resources[Number(index)]!.status]
-      : kind === 'h' ? ['', probe.health[Number(index)]!]
-      : ['', 0];
-    out += `${mark}${name}\n${body}\n${mark}end ${status}\n`;
-  }
-  return out;
-}
 
 /** A connector whose hosts start in `first` and look like `after` once anything was applied. */
 function replaying(first: ProbeOutput, after: ProbeOutput) {

@@ -1,29 +1,16 @@
 // A host that never answers must fail alone: the run goes on and reports it. The answering host
-// replays probe output recorded on a lab host (test/fixtures/plan/converged), framed the way the
-// probe script frames it; the other one hangs.
-import fs from 'node:fs';
+// answers with probe output recorded on a lab host (test/fixtures/plan/converged, via ./replay.ts);
+// the other one hangs.
 import path from 'node:path';
 import { describe, test, expect } from '@jest/globals';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { loadPlaybook } from '../../../src/playbook/load.js';
 import { compile } from '../../../src/plan/compile.js';
 import { run, type Connector } from '../../../src/apply/run.js';
-import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+import { answer, recorded } from './replay.js';
 
 const repo = process.cwd();
-const recorded = JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan/converged/app-1.json'), 'utf8')) as ProbeOutput;
-
-/** Answer a probe script with the recorded output, using the script's own markers. */
-function replay(script: string): string {
-  const mark = /'(@@[0-9a-f]{16}@@)facts'/.exec(script)?.[1];
-  if (!mark) throw new Error('not a probe script');
-  const section = (name: string, body: string, status: number) => `${mark}${name}\n${body}\n${mark}end ${status}\n`;
-  return (
-    section('facts', recorded.facts, 0) +
-    recorded.resources.map((r, i) => section(`r ${i}`, r.stdout, r.status)).join('') +
-    recorded.health.map((h, i) => section(`h ${i}`, '', h)).join('')
-  );
-}
+const converged = recorded('converged');
 
 describe('a host that never answers', () => {
   test('fails with the exec deadline while the other host is planned and verified', async () => {
@@ -40,7 +27,7 @@ describe('a host that never answers', () => {
           run(script: string) {
             execs.set(host, (execs.get(host) ?? 0) + 1);
             if (host === 'app-2') return new Promise(() => {}); // hangs forever
-            return Promise.resolve({ stdout: replay(script), stderr: '', code: 0 });
+            return Promise.resolve({ stdout: answer(script, converged), stderr: '', code: 0 });
           },
         };
       },

@@ -1,0 +1,24 @@
+// Answer a script the engine sends as a host would, from probe output recorded on a lab host
+// (test/fixtures/plan): section by section, in the script's own order and with its own markers.
+// Apply steps succeed; probe sections (facts, resources, health) come from the recording.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+
+export const recorded = (state: string): ProbeOutput =>
+  JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/plan', state, 'app-1.json'), 'utf8')) as ProbeOutput;
+
+export function answer(script: string, probe: ProbeOutput): string {
+  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|[srh] \d+)'$/gm;
+  let out = '';
+  for (const [, mark, name] of script.matchAll(opening)) {
+    const [kind, index] = name!.split(' ');
+    const [body, status] =
+      kind === 'facts' ? [probe.facts, 0]
+      : kind === 'r' ? [probe.resources[Number(index)]!.stdout, probe.resources[Number(index)]!.status]
+      : kind === 'h' ? ['', probe.health[Number(index)]!]
+      : ['', 0];
+    out += `${mark}${name}\n${body}\n${mark}end ${status}\n`;
+  }
+  return out;
+}
