@@ -114,4 +114,25 @@ describe('engine on lab hosts', () => {
     expect(fresh.code).toBe(0);
     expect(on(APP2, 'grep -c "^E2E_MODE=lab$" /etc/environment').stdout.trim()).toBe('1');
   });
+
+  test('rolling: a host that fails its verification stops the next serial batch', () => {
+    // app-1's service is stopped and cannot start again (python3 not executable): its apply steps
+    // succeed (Type=simple starts without waiting for the exec), its verification cannot.
+    on(APP1, 'systemctl stop e2e-web && chmod a-x "$(readlink -f /usr/bin/python3)"');
+    on(APP2, 'echo drifted >> /srv/e2e/message.txt');
+    try {
+      const r = cliJson([
+        'apply', inv, '--playbook', `${inv}/playbook-rolling.yaml`, '--limit', '!ghost', '--connect-timeout', '4',
+      ]);
+      expect(r.code).toBe(1);
+      const byHost = Object.fromEntries(r.data.hosts.map((h) => [h.host, h]));
+      expect(byHost['app-1']!.result).toBe('failed');
+      expect(byHost['app-1']!.error).toMatch(/did not converge: service:e2e-web/);
+      expect(byHost['app-2']!.result).toBe('not-run');
+      // nothing was done to the second batch: its drift is still there
+      expect(on(APP2, 'tail -n 1 /srv/e2e/message.txt').stdout.trim()).toBe('drifted');
+    } finally {
+      on(APP1, 'chmod a+x "$(readlink -f /usr/bin/python3)"');
+    }
+  });
 });
