@@ -5,6 +5,7 @@
 // share ONE exec: a host that repairs one file costs two execs in all, probe and this one.
 import type { CompiledHost } from '../plan/compile.js';
 import type { PlannedHost } from '../plan/planner.js';
+import type { HandlerRun } from '../plan/handlers.js';
 import type { Change } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { ConnectError } from '../transport/errors.js';
@@ -23,6 +24,8 @@ export interface HostApplyState {
   applied: Change[];
   /** handlers notified and not yet run */
   pending: Set<string>;
+  /** handlers that ran, in order */
+  ran: HandlerRun[];
   /** the verification probe's output, when it ran at the end of the host's last apply exec */
   verified?: ProbeOutput;
 }
@@ -69,17 +72,18 @@ export async function applyPlay(
     const steps: Step[] = batch.map((i) => ({ label: `${ch.resources[i]!.id}`, script: ch.resources[i]!.apply(planned.states[i]) }));
     batch.forEach((i) => ch.resources[i]!.notify.forEach((n) => state.pending.add(n)));
     batch = [];
-    // Handlers run in the order the roles define them, each once, after the play's last change.
-    const handlers = last ? [...ch.handlers.keys()].filter((n) => state.pending.has(n)) : [];
-    steps.push(...handlers.map((n) => ({ label: `handler ${n}`, script: ch.handlers.get(n)! })));
+    // The planned schedule (src/plan/handlers.ts): each notified handler once, after the play's last change.
+    const handlers = last ? planned.handlerRuns.filter((h) => h.play === playIndex && h.afterGuarded === undefined) : [];
+    steps.push(...handlers.map((h) => handlerStep(ch, h.name)));
     const probe = last ? verify : undefined;
     if (!steps.length && !probe) return;
     changes.forEach((c) => emit({ type: 'change.applying', host, change: c }));
     if (probe) emit({ type: 'host.verifying', host });
     const stdout = await runSteps(steps, changes, probe?.script);
-    handlers.forEach((n) => {
-      state.pending.delete(n);
-      emit({ type: 'handler.ran', host, handler: n });
+    handlers.forEach((h) => {
+      state.pending.delete(h.name);
+      state.ran.push(h);
+      emit({ type: 'handler.ran', host, handler: h.name });
     });
     if (probe) state.verified = probe.parse(stdout);
   };
@@ -111,13 +115,18 @@ async function applyGuarded(
   const change = planned.plan.changes[planned.changed.indexOf(i)]!;
   const paths = r.guardPaths?.() ?? [];
   // The handlers of a guarded change (reload sshd, …) run now: the login test must meet the new config.
-  const handlers = r.notify.map((n) => ({ label: `handler ${n}`, script: ch.handlers.get(n)! }));
+  const runs = planned.handlerRuns.filter((h) => h.afterGuarded === i);
+  const handlers = runs.map((h) => handlerStep(ch, h.name));
   emit({ type: 'change.applying', host, change });
   await runSteps(
     [{ label: `backup before ${r.id}`, script: backupScript(runId, paths) }, { label: r.id, script: r.apply(planned.states[i]) }, ...handlers],
     [undefined, change],
   );
   r.notify.forEach((n) => state.pending.delete(n));
+  runs.forEach((h) => {
+    state.ran.push(h);
+    emit({ type: 'handler.ran', host, handler: h.name });
+  });
   const why = await freshLoginProblem(remote);
   const ok = why === undefined;
   emit({ type: 'guard.login', host, change: r.id, ok });
@@ -160,5 +169,7 @@ async function freshLoginProblem(remote: Remote): Promise<string | undefined> {
     }
   }
 }
+
+const handlerStep = (ch: CompiledHost, name: string): Step => ({ label: `handler ${name}`, script: ch.handlers.get(name)!.script });
 
 const indent = (s: string) => s.split('\n').slice(-20).map((l) => `    ${l}`).join('\n');

@@ -72,7 +72,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
           planned.set(name, p);
           hostPlans.set(name, p.plan);
         } catch (e) {
-          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
+          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], handlers: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
         }
       }),
     ),
@@ -126,7 +126,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   // 3. Apply, play by play.
   const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
   const failed = new Map<string, HostResult>();
-  const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set() }]));
+  const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set(), ran: [] }]));
   const verified = new Map<string, HostResult>();
   /** the host's result from the probe that ended its last apply exec */
   const verdict = (name: string, out: ProbeOutput, execs: number): HostResult => {

@@ -7,6 +7,7 @@ import type { ProbeOutput } from './probe-script.js';
 import type { Change } from '../resources/types.js';
 import { parseFacts } from '../facts/probe.js';
 import { checkSizingOnline } from './rules.js';
+import { plannedHandlers, scheduleHandlers, type HandlerRun } from './handlers.js';
 
 export interface PlannedHost {
   plan: HostPlan;
@@ -14,11 +15,13 @@ export interface PlannedHost {
   states: unknown[];
   /** resource indexes that have a change, in order */
   changed: number[];
+  /** when each notified handler runs (the executor runs exactly this; plan.handlers shows it) */
+  handlerRuns: HandlerRun[];
 }
 
 export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number): PlannedHost {
   const facts = parseFacts(out.facts);
-  const plan: HostPlan = { host: ch.host.name, changes: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs };
+  const plan: HostPlan = { host: ch.host.name, changes: [], handlers: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs };
   const sizing = checkSizingOnline(ch.roles.map((r) => r.role), facts);
   if (sizing.length) {
     if (ch.host.sizing === 'warn') plan.warnings.push(...sizing);
@@ -45,10 +48,12 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
     }
   });
   plan.fingerprint = fp.digest('hex');
+  const handlerRuns = scheduleHandlers(ch, changed);
+  plan.handlers = plannedHandlers(ch, handlerRuns);
   ch.health.forEach((h, i) => {
     if (out.health[i] !== 0) plan.unhealthy.push(h.name);
   });
-  return { plan, states, changed };
+  return { plan, states, changed, handlerRuns };
 }
 
 /** After apply: every resource must be converged. Returns what still differs. */

@@ -7,11 +7,29 @@ export interface SkippedResource {
   reason: string;
 }
 
+/** A handler the host's changes will trigger (restart, reload…), as apply will run it. */
+export interface PlannedHandler {
+  /** handler name as the role defines it, e.g. "restart drand" */
+  name: string;
+  /** the role that defines it */
+  role: string;
+  /** human text: "service drand will restart", "service ssh reloads …" */
+  effect: string;
+  /** the unit that restarts, when the handler restarts one — counted in "N service restart(s)" */
+  restarts?: string;
+  /** change ids that notify it, in plan order */
+  notifiedBy: string[];
+  /** left pending by an interrupted run (fault tolerance) */
+  pendingSince?: { runId: string; at: string };
+}
+
 export interface HostPlan {
   host: string;
   /** the plan could not be made for this host (unreachable, host key, probe failed, undersized) */
   error?: string;
   changes: Change[];
+  /** handlers the changes trigger, in the order apply will run them */
+  handlers: PlannedHandler[];
   skipped: SkippedResource[];
   warnings: string[];
   /** health checks that failed in the probe (informational when changes are pending) */
