@@ -10,11 +10,12 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Compiled, CompiledHost } from '../plan/compile.js';
 import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
+import { plannedHandlers } from '../plan/handlers.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildProbeScript, type ProbeOutput } from '../plan/probe-script.js';
 import { checkPlacementOnline } from '../plan/rules.js';
-import type { Plan, HostPlan } from '../plan/types.js';
+import type { Plan, HostPlan, PlannedHandler } from '../plan/types.js';
 import { batches } from '../playbook/load.js';
 import type { HostView, RoleDefinition } from '../roles/types.js';
 import type { Emit, HostResult } from './events.js';
@@ -102,12 +103,16 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   };
   for (const hp of plan.hosts) opts.emit({ type: 'host.planned', host: hp.host, changes: hp.changes.length, error: hp.error });
 
+  const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set(), ran: [] }]));
   const result = (name: string, r: Partial<HostResult>): HostResult => {
     const hp = hostPlans.get(name)!;
+    const ch = compiled.hosts.get(name)!;
     return {
       host: name,
       status: 'unchanged',
       changes: hp.changes,
+      // plan: what will run; apply: what ran
+      handlers: opts.mode === 'plan' ? hp.handlers : plannedHandlers(ch, applyState.get(name)!.ran),
       warnings: hp.warnings,
       durationMs: Date.now() - (started.get(name) ?? Date.now()),
       execs: hp.execs,
@@ -126,7 +131,6 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   // 3. Apply, play by play.
   const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
   const failed = new Map<string, HostResult>();
-  const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set(), ran: [] }]));
   const verified = new Map<string, HostResult>();
   /** the host's result from the probe that ended its last apply exec */
   const verdict = (name: string, out: ProbeOutput, execs: number): HostResult => {
@@ -235,6 +239,8 @@ function recordProbe(dir: string, host: string, output: ProbeOutput): void {
   fs.writeFileSync(path.join(dir, `${host}.json`), JSON.stringify(output, null, 1) + '\n');
 }
 
+const handlerList = (hs: PlannedHandler[]): string => hs.map((h) => `${h.name} ← ${h.notifiedBy.join(', ')}`).join('; ');
+
 function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, HostPlan>): void {
   for (const hp of hostPlans.values()) {
     if (hp.error) continue;
@@ -243,5 +249,9 @@ function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, Hos
     if (!old) hp.error = 'not in the saved plan: make a new plan';
     else if (saved.desired[hp.host] !== ch.desiredHash) hp.error = 'the desired state (inventory, playbook or roles) changed since the plan was saved: make a new plan';
     else if (old.fingerprint !== hp.fingerprint) hp.error = 'the host drifted since the plan was saved (its probed state differs): make a new plan';
+    else if (handlerList(old.handlers ?? []) !== handlerList(hp.handlers)) {
+      // Same state and same roles give the same handlers; a plan saved by another version may not.
+      hp.error = `apply would run handlers [${handlerList(hp.handlers)}] but the saved plan lists [${handlerList(old.handlers ?? [])}]: make a new plan`;
+    }
   }
 }
