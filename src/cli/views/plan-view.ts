@@ -36,9 +36,17 @@ export function renderPlan(plan: Plan, s: Style, opts: PlanViewOptions = {}): st
   }
   if (grouped) {
     const ok = plan.hosts.filter((h) => !h.error);
-    const groups = [...groupSkips(ok), ...groupWarnings(ok)];
-    if (groups.length) out.push('');
-    for (const g of groups) out.push(s(g.kind === 'skipped' ? 'gray' : 'yellow', `${g.kind} ${hostsPhrase(g.hosts, plan.hosts.length)}: ${g.text}`));
+    // lines that apply to the same hosts share one heading ("skipped on all 6 hosts:")
+    const headed = new Map<string, { kind: Group['kind']; texts: string[] }>();
+    for (const g of [...groupSkips(ok), ...groupWarnings(ok)]) {
+      const head = `${g.kind} ${hostsPhrase(g.hosts, plan.hosts.length)}`;
+      headed.set(head, { kind: g.kind, texts: [...(headed.get(head)?.texts ?? []), g.text] });
+    }
+    if (headed.size) out.push('');
+    for (const [head, { kind, texts }] of headed) {
+      const lines = texts.length === 1 ? [`${head}: ${texts[0]}`] : [`${head}:`, ...texts.map((t) => `  ${t}`)];
+      out.push(...lines.map((l) => s(kind === 'skipped' ? 'gray' : 'yellow', l)));
+    }
   }
   out.push('');
   out.push(closingLine(plan, s));

@@ -68,6 +68,11 @@ describe('plan view', () => {
     // a skip only some hosts share names them (the first six, then a count)
     const some = hosts.map((h, i) => (i < 10 ? h : { ...h, skipped: [] }));
     expect(renderPlan({ ...edited, hosts: some }, plain)).toMatch(/^skipped on 10 hosts \(node-0, node-1, node-2, node-3, node-4, node-5, … and 4 more\): sysctl:kernel\.dmesg_restrict/m);
+    // several reasons on the same hosts: one heading, one line per reason
+    const two = hosts.map((h) => ({ ...h, skipped: [...h.skipped, { id: 'service:systemd-timesyncd', reason: 'a container cannot set the clock' }] }));
+    expect(renderPlan({ ...edited, hosts: two }, plain)).toContain(
+      'skipped on all 50 hosts:\n  sysctl:kernel.dmesg_restrict, sysctl:kernel.kptr_restrict — a container may not set kernel.* sysctls\n  service:systemd-timesyncd — a container cannot set the clock\nwarning on all 50 hosts: ',
+    );
   });
 
   test('a handler pending from an interrupted run shows the same way, marked', () => {
