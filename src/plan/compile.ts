@@ -106,7 +106,7 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
   problems.throwIfAny();
   for (const [h, list] of rolesOf) {
     const host = inv.hosts.get(h)!;
-    for (const hr of list) hr.vars = resolveRoleVars(host, hr.role.name, hr.role.vars as TObject, hr.vars, pb, hr.play, problems);
+    for (const hr of list) hr.vars = resolveRoleVars(host, hr.role.name, hr.role.vars as TObject, hr.vars, pb, hr.play, problems, inv.lab?.allow_plaintext_secrets_for_lab_only === true);
   }
   problems.throwIfAny();
 

@@ -2,6 +2,7 @@
 import type { Ora } from 'ora';
 import type { EngineEvent, HostResult } from '../../apply/events.js';
 import type { Style } from './style.js';
+import { redact } from '../../secrets/value.js';
 
 export class RunView {
   private spinner?: Ora;
@@ -24,7 +25,8 @@ export class RunView {
     const line = this.describe(e);
     if (!line) return;
     if (this.spinner) {
-      this.spinner.text = `${line}  ${this.s('dim', `(${this.done}/${this.total} hosts done)`)}`;
+      // ora writes to the terminal itself, past Io: redact here too.
+      this.spinner.text = `${redact(line)}  ${this.s('dim', `(${this.done}/${this.total} hosts done)`)}`;
     } else this.write(line);
   };
 
