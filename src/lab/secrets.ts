@@ -18,8 +18,13 @@ export function ensureLabIdentity(emit: LabEmit, file = LAB_IDENTITY): string {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const { identity } = ageKeygen();
-    fs.writeFileSync(file, identity, { mode: 0o600, flag: 'wx' });
-    emit({ type: 'lab.identity.created', path: file });
+    try {
+      fs.writeFileSync(file, identity, { mode: 0o600, flag: 'wx' });
+      emit({ type: 'lab.identity.created', path: file });
+    } catch (e) {
+      // another `lab up` made it at the same moment: use theirs
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
   fs.chmodSync(file, 0o600);
   const recipient = /# public key: (age1\S+)/.exec(fs.readFileSync(file, 'utf8'))?.[1];
