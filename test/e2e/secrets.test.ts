@@ -130,8 +130,15 @@ describe('secrets on lab hosts', () => {
     outputs.set('plan --json after rotation', JSON.stringify(planJson.data) + planJson.stderr);
     for (const h of planJson.data.hosts) expect(h.changes.map((c) => c.id)).toEqual(['file:/etc/secretapp/app.conf']);
 
+    // While it applies, sample every process's command line on sec-1 (one `cat` of all
+    // /proc/*/cmdline per loop): the new password must not be an argument of anything.
+    const SEC1 = HOSTS['sec-1'];
+    expect(on(SEC1, "sh -c 'while :; do cat /proc/[0-9]*/cmdline 2>/dev/null; echo; done' >/root/cmdlines </dev/null 2>&1 & echo $! >/root/sampler.pid").code).toBe(0);
     const applied = cliJson(args('apply'));
     outputs.set('apply --json after rotation', JSON.stringify(applied.data) + applied.stderr);
+    const cmdlines = on(SEC1, 'kill $(cat /root/sampler.pid); tr "\\0" "\\n" </root/cmdlines | sort -u; rm -f /root/cmdlines /root/sampler.pid');
+    expect(cmdlines.stdout.split('\n')).toEqual(expect.arrayContaining(['sh', '-s'])); // it saw provision's remote shell
+    outputs.set('command lines on sec-1 during apply', cmdlines.stdout);
     expect(applied.code).toBe(0);
     for (const addr of Object.values(HOSTS)) {
       const conf = on(addr, 'cat /etc/secretapp/app.conf').stdout;
