@@ -137,6 +137,10 @@ describe('secrets: a valid encrypted file works, and the plaintext is never prin
     expect(r.stdout + r.stderr).not.toContain(API_KEY);
     const shown = await provision(['secrets', 'show', dir, '--identity', identity]);
     expect(shown.stdout).toBe('webs  fixture-secret.api_key = (sensitive)\n');
+    const invJson = await provision(['inventory', dir, '--json', '--identity', identity]);
+    expect(JSON.parse(invJson.stdout).hosts['web-1'].vars['fixture-secret']).toEqual({ api_key: '(sensitive)' });
+    const revealed = await provision(['secrets', 'show', dir, 'webs', '--reveal', '--identity', identity]);
+    expect(revealed.stdout).toBe(`webs:\n  fixture-secret:\n    api_key: ${API_KEY}\n`);
   });
 
   test('the lab may opt in to plain secrets, by name', async () => {
