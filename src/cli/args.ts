@@ -9,7 +9,7 @@ commands:
   apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise
   inventory INVENTORY --json      print the resolved inventory (hosts, groups, merged vars)
   secrets show INVENTORY [SCOPE]  list the encrypted vars (values only with --reveal)
-  secrets edit INVENTORY SCOPE ROLE.VAR   set one secret var, its value read from stdin (--delete: remove it)
+  secrets edit INVENTORY SCOPE ROLE.VAR   set one secret var: hidden prompt, or stdin when piped (--delete: remove it)
   secrets encrypt INVENTORY [SCOPE]       SCOPE: encrypt a YAML vars map from stdin into secrets/SCOPE.age;
                                   no SCOPE: re-encrypt every file to secrets/recipients (after adding one)
   lab up|down|status INVENTORY    run the inventory's hosts as local lab containers

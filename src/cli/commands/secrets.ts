@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlText, stringify } from 'yaml';
-import { InputError } from '../../input/errors.js';
+import { displayPath, InputError } from '../../input/errors.js';
 import { isPlainObject } from '../../inventory/merge.js';
 import { loadInventory } from '../../inventory/load.js';
 import { ageEncrypt, AgeError } from '../../secrets/age.js';
@@ -52,12 +52,12 @@ export async function secretsCommand(a: Args, io: Io): Promise<number> {
     if (a.delete) {
       unset(data, keys);
     } else {
-      const value = await readStdin('the new value');
+      const value = await readStdin(`the new value of ${keys.join('.')}`, true);
       registerSecret(value);
       set(data, keys, value);
     }
     write(inv.dir, s, data);
-    io.out(`${path.relative(process.cwd(), scopeFile(inv.dir, s))}: ${a.delete ? 'removed' : 'set'} ${keys.join('.')} (encrypted to ${readRecipients(inv.dir).length} recipient(s)); check it with: provision check ${invDir}`);
+    io.out(`${displayPath(scopeFile(inv.dir, s))}: ${a.delete ? 'removed' : 'set'} ${keys.join('.')} (encrypted to ${readRecipients(inv.dir).length} recipient(s)); check it with: provision check ${invDir}`);
     return 0;
   }
   // encrypt
@@ -72,11 +72,11 @@ export async function secretsCommand(a: Args, io: Io): Promise<number> {
     }
     if (!isPlainObject(data)) throw new InputError([{ file: '(stdin)', at: '', expected: 'a map of role → secret vars', found: 'something else' }]);
     write(inv.dir, s, data);
-    io.out(`${path.relative(process.cwd(), scopeFile(inv.dir, s))}: encrypted to ${readRecipients(inv.dir).length} recipient(s)`);
+    io.out(`${displayPath(scopeFile(inv.dir, s))}: encrypted to ${readRecipients(inv.dir).length} recipient(s)`);
     return 0;
   }
   for (const s of secretScopes(inv.dir)) write(inv.dir, s, read(s));
-  io.out(`re-encrypted ${secretScopes(inv.dir).length} file(s) to the ${readRecipients(inv.dir).length} recipient(s) of ${path.relative(process.cwd(), recipientsFile(inv.dir))}`);
+  io.out(`re-encrypted ${secretScopes(inv.dir).length} file(s) to the ${readRecipients(inv.dir).length} recipient(s) of ${displayPath(recipientsFile(inv.dir))}`);
   return 0;
 }
 
@@ -95,8 +95,11 @@ function write(invDir: string, scope: string, data: Record<string, unknown>): vo
   fs.renameSync(tmp, file);
 }
 
-async function readStdin(what: string): Promise<string> {
-  if (process.stdin.isTTY) throw cmdLine(`${what} on stdin, piped in (e.g. from your password manager)`, 'a terminal');
+async function readStdin(what: string, hidden = false): Promise<string> {
+  if (process.stdin.isTTY) {
+    if (!hidden) throw cmdLine(`${what} on stdin, piped in`, 'a terminal');
+    return readHidden(what);
+  }
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
@@ -120,4 +123,33 @@ function unset(data: Record<string, unknown>, keys: string[]): void {
   let cur: unknown = data;
   for (const k of keys.slice(0, -1)) cur = isPlainObject(cur) ? cur[k] : undefined;
   if (isPlainObject(cur)) delete cur[keys[keys.length - 1]!];
+}
+
+/** Typed at a terminal: raw mode, nothing echoed, the value only in this process's memory. */
+function readHidden(what: string): Promise<string> {
+  const stdin = process.stdin;
+  // Echo off before the prompt: keys typed as soon as it shows are never echoed.
+  stdin.setRawMode(true);
+  stdin.resume();
+  process.stderr.write(`${what} (not shown; Enter to finish): `);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const done = (err?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else if (value === '') reject(cmdLine(what, 'an empty value'));
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || ch === '\u0004') return done(cmdLine(what, 'input cancelled'));
+        value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
