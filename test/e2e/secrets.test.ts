@@ -162,6 +162,8 @@ describe('secrets on lab hosts', () => {
     // and provision's lab state except the hosts' own disks (where the target files are).
     const scanned = controllerFiles();
     expect(scanned.length).toBeGreaterThan(50);
+    expect(scanned).toContain(path.join('/var/lib/provision/lab/hosts', path.basename(inv), 'sec-1', 'console.log'));
+    expect(scanned).toContain(path.resolve(inv, 'secrets/apps.age'));
     const read = (f: string): string => {
       try {
         return fs.readFileSync(f, 'latin1');
@@ -209,6 +211,8 @@ function controllerFiles(): string[] {
   for (const top of fs.readdirSync(repo)) if (top !== '.git' && top !== 'node_modules') walk(path.join(repo, top), () => true);
   walk(os.tmpdir(), recent);
   walk(path.join(os.homedir(), '.cache'), recent);
-  walk('/var/lib/provision/lab', (f) => !f.startsWith('/var/lib/provision/lab/hosts/') && !f.endsWith('age-identity.txt'));
+  // the lab's state, with each host's console log, but not the hosts' disks (upper/work/merged),
+  // where the target files rightly hold the secrets
+  walk('/var/lib/provision/lab', (f) => !/\/hosts\/[^/]+\/[^/]+\/(upper|work|merged)\//.test(f) && !f.endsWith('age-identity.txt'));
   return out;
 }
