@@ -183,6 +183,19 @@ const secretCases: [string, (dir: string, identity: string) => string[], RegExp]
     fs.writeFileSync(path.join(d, 'secrets/webs.age'), age(['-e', '-a', '-R', path.join(d, 'secrets/recipients')], `fixture-secret:\n  api_key: ${API_KEY}\nfixture-web:\n  port: 8081\n`));
     return ['--identity', id];
   }, /secrets\/webs\.age:4 at fixture-web\.port: expected only vars role fixture-web marks as Secret\(\) in an encrypted file, found a plain var/],
+  ...([
+    ['world-readable', /file:\/etc\/fixture-secret\.key: holds a secret but mode 0644 lets every user read it/],
+    ['command-line', /command:register: carries a secret, .*give it to the command on stdin/],
+    ['handler', /handler "tell the api" carries a secret/],
+    ['health', /health check "api answers" carries a secret/],
+  ] as const).map(([misuse, message]): [string, (dir: string, identity: string) => string[], RegExp] => [
+    `a role putting a secret where it must not go: ${misuse}`,
+    (d, id) => {
+      edit(d, 'group_vars/webs.yaml', (s) => `${s}fixture-secret:\n  misuse: ${misuse}\n`);
+      return ['--identity', id];
+    },
+    message,
+  ]),
 ];
 
 describe('bad secrets input: a clear error, no connection, no plaintext', () => {
