@@ -74,11 +74,25 @@ export function registerSecret(plaintext: string): void {
 
 export const knownSecretCount = (): number => known.size;
 
-/** The forms a plaintext may take in output: as is, base64 (padded or not, url-safe) and hex. */
+/**
+ * The forms a plaintext may take in output: as is, base64 (padded or not, url-safe) and hex. Inside
+ * a longer base64 text (a whole file's content) the secret's encoding depends on where it starts
+ * modulo 3 bytes: for each of the three offsets, the characters that depend on its bytes alone.
+ */
 export function encodedForms(plaintext: string): string[] {
   const b = Buffer.from(plaintext, 'utf8');
   const b64 = b.toString('base64');
   const forms = new Set([plaintext, b64, b64.replace(/=+$/, ''), b.toString('base64url'), b.toString('hex'), b.toString('hex').toUpperCase()]);
+  for (const offset of [1, 2]) {
+    const shifted = Buffer.concat([Buffer.alloc(offset), b]);
+    const whole = shifted.subarray(0, shifted.length - (shifted.length % 3));
+    // the first 2 (offset 1) or 3 (offset 2) characters also carry bits of the bytes before it
+    const inner = whole.toString('base64').slice(offset === 1 ? 2 : 3);
+    forms.add(inner);
+    forms.add(inner.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  // and at offset 0, the complete groups only (the last one also carries the byte after it)
+  forms.add(b.subarray(0, b.length - (b.length % 3)).toString('base64'));
   // JSON output escapes quotes, backslashes and control characters: catch the escaped form too.
   forms.add(JSON.stringify(plaintext).slice(1, -1));
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);

@@ -44,6 +44,15 @@ describe('redact: every known plaintext and its encoded forms', () => {
     expect(out).toMatch(/^x "?\(sensitive\)"? y$/);
   });
 
+  test.each([0, 1, 2, 5])('inside the base64 of a whole file (secret at byte %i)', (at) => {
+    const encoded = Buffer.concat([Buffer.from('x'.repeat(at)), b, Buffer.from('\nnext line\n')]).toString('base64');
+    // off a 3-byte boundary the secret's own base64 is not in there: the shifted forms are needed
+    if (at % 3 !== 0) expect(encoded).not.toContain(b.toString('base64').slice(0, 8));
+    const out = redact(encoded);
+    expect(out).toContain('(sensitive)');
+    expect(encoded.length - out.length).toBeGreaterThanOrEqual(12); // most of the secret's ~31 characters went
+  });
+
   test('other text is left as it is; short values are never registered', () => {
     new SecretValue('short');
     expect(redact('a short text')).toBe('a short text');
