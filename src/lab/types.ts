@@ -19,6 +19,8 @@ export interface LabFleet {
   /** absolute path of the controller's private key; the public key is keyPath + '.pub' */
   keyPath: string;
   hosts: LabHostRef[];
+  /** the inventory directory: `lab up` (re)generates its lab secrets (src/lab/secrets.ts) */
+  inventoryDir?: string;
 }
 
 export interface LabUpOptions {
@@ -45,6 +47,8 @@ export interface LabUpResult {
 export type LabEvent =
   | { type: 'lab.deps.installing'; packages: string[] }
   | { type: 'lab.key.created'; path: string }
+  | { type: 'lab.identity.created'; path: string }
+  | { type: 'lab.secrets.generated'; file: string; vars: string[] }
   | { type: 'lab.base.cached'; dir: string }
   | { type: 'lab.base.building'; dir: string; mirror: string; log: string }
   | { type: 'lab.base.built'; dir: string; seconds: number }

@@ -3,7 +3,7 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { asApply, asProbe, common, requirePresence, seq, toChange, type Delta, type Presence } from './common.js';
+import { asApply, asProbe, common, refuseSecret, requirePresence, seq, toChange, type Delta, type Presence } from './common.js';
 import { absentDelta, fileProbe, parseFileState, presentDelta, removeScript, writeScript, type FileState, type ManagedFile } from './managed-file.js';
 import { toContent } from './file.js';
 import { ProbeOutput } from './probe-output.js';
@@ -38,6 +38,7 @@ export function systemdUnit(opts: SystemdUnitOptions): Resource<SystemdUnitState
   const type = 'systemd-unit';
   const name = requireUnitName(type, opts?.name, true);
   const state = requirePresence(type, name, opts.state);
+  refuseSecret(`${type}:${name}`, opts, 'unit files are world-readable: point EnvironmentFile= or LoadCredential= at a 0600 file');
   const c = common(type, name, opts, { supported: true });
   if (state === 'present' && typeof opts.content !== 'string') throw new ResourceError(`${c.id}: content is required`);
   const spec: ManagedFile = {

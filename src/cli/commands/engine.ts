@@ -14,11 +14,12 @@ import type { Args } from '../args.js';
 import type { Io } from '../io.js';
 import { renderPlan } from '../views/plan-view.js';
 import { RunView, summaryTable, handlersRun } from '../views/run-view.js';
+import { redact } from '../../secrets/value.js';
 
 export async function loadAndCompile(a: Args): Promise<Compiled> {
   const invDir = a.positionals[0];
   if (!invDir) throw new InputError([{ file: '(command line)', at: 'INVENTORY', expected: 'an inventory directory, e.g. inventory/lab', found: 'nothing' }]);
-  const inventory = loadInventory(invDir);
+  const inventory = loadInventory(invDir, { identity: a.identity });
   const playbook = loadPlaybook(resolvePlaybook(a.playbook));
   return compile(inventory, playbook, {
     limit: a.limit,
@@ -65,7 +66,7 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
     await transport.close();
   }
   const { plan, results } = result;
-  if (mode === 'plan' && a.out) fs.writeFileSync(a.out, JSON.stringify(stripFacts(plan), null, 2) + '\n', { mode: 0o600 });
+  if (mode === 'plan' && a.out) fs.writeFileSync(a.out, redact(JSON.stringify(stripFacts(plan), null, 2)) + '\n', { mode: 0o600 });
   if (a.json) {
     io.out(JSON.stringify({ mode, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
   } else {
