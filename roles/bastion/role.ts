@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type RoleContext } from '../../src/roles/types.js';
-import { OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
+import { BASTION_DROPIN, OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
 import { resolveSources, SOURCE_PATTERN } from '../base/net.js';
 import { sh } from '../../src/shell/quote.js';
 
@@ -108,7 +108,7 @@ export default defineRole({
 
     res.push(
       r.file({
-        path: `${SSHD_DROPIN_DIR}/20-bastion.conf`,
+        path: `${SSHD_DROPIN_DIR}/${BASTION_DROPIN}`,
         content: ctx.template('sshd-bastion.conf', { host: ctx.host.name, group: OPERATORS_GROUP, loginUser: ctx.loginUser }),
         mode: '0644',
         validate: sshdValidate(),

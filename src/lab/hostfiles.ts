@@ -7,7 +7,14 @@ export interface HostFile {
   path: string;
   content: string;
   mode: number;
+  /** an account of the host (its home is made with it); root when absent */
+  owner?: string;
 }
+
+export const LAB_SUDOERS = '/etc/sudoers.d/90-provision-lab';
+
+/** The host's login user when it is not root: the lab makes it a sudo user. */
+export const sudoUser = (host: LabHostRef): string | undefined => (host.user && host.user !== 'root' ? host.user : undefined);
 
 export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwork, labPublicKey: string): HostFile[] {
   const peers = fleet.hosts.filter((h) => h.name !== host.name).map((h) => `${h.address}\t${h.name}`);
@@ -38,5 +45,12 @@ export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwo
       mode: 0o644,
     },
     { path: '/root/.ssh/authorized_keys', content: `${labPublicKey}\n`, mode: 0o600 },
+    ...(sudoUser(host)
+      ? [
+          { path: `/home/${host.user}/.ssh/authorized_keys`, content: `${labPublicKey}\n`, mode: 0o600, owner: host.user },
+          // what a cloud image's first boot leaves (cf. cloud-init's 90-cloud-init-users): the base role replaces it
+          { path: LAB_SUDOERS, content: `# provision lab: the login user becomes root without a password\n${host.user} ALL=(ALL:ALL) NOPASSWD: ALL\n`, mode: 0o440 },
+        ]
+      : []),
   ];
 }
