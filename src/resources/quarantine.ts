@@ -22,8 +22,8 @@ const MAX_LINES = 40;
 
 export const quarantinePath = (f: Pick<ForeignFile, 'path' | 'sha256'>): string => `${QUARANTINE_DIR}/${f.sha256.slice(0, 12)}${f.path}`;
 
-/** A setting whose value may be a secret: only its name is shown. */
-const SECRET_KEYS = '[A-Za-z_]*(environment|password|passwd|secret|token|credential|key)[A-Za-z_]*';
+/** A setting whose value may be a secret (the name ends in password, token…): only its name is shown. */
+const SECRET_KEYS = '(environment[a-z]*|[a-z]*credential|[a-z_]*(password|passwd|secret|token))';
 
 /**
  * sh that reports every file named by the loop header (`for f in …`) that is not skipped
