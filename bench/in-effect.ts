@@ -60,7 +60,7 @@ for (const [name, ch] of compiled.hosts) {
       ? {
           unitNow: unit.probe(),
           // the unit probe before this change: the file probe and NeedDaemonReload alone
-          unitBefore: unit.probe().replace(/o=\$\(systemctl show -p [^ ]+ /, 'o=$(systemctl show -p NeedDaemonReload ').replace(/d=; while[\s\S]*?done\nfi/, 'fi'),
+          unitBefore: unit.probe().replace(/o=\$\(systemctl show -p [^ ]+ /, 'o=$(systemctl show -p NeedDaemonReload ').replace(/while IFS=[\s\S]*?done\nfi/, `printf '%s\\n' "$o"\nfi`),
         }
       : {}),
   };

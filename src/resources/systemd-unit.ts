@@ -64,7 +64,7 @@ export function unitSettings(content: string): Record<string, string> {
   return out;
 }
 
-/** ExecStart as `systemctl show` gives it ({ path=… ; argv[]=… ; ignore_errors=… ; … }): the argv. */
+/** ExecStart as `systemctl show` gives it ({ path=… ; argv[]=… ; ignore_errors=… ; … }): the argv (the probe already cuts it so). */
 export const execArgv = (shown: string): string => /argv\[\]=(.*?) ; ignore_errors=/.exec(shown)?.[1] ?? shown;
 
 const UNIT_NAME = /^[A-Za-z0-9_:][A-Za-z0-9_:.@\\-]*\.(service|socket|timer|target|path|mount|automount|swap|slice)$/;
@@ -109,8 +109,14 @@ export function systemdUnit(opts: SystemdUnitOptions): Resource<SystemdUnitState
       : [
           fileProbe(spec),
           `if [ "$k" = file ]; then`,
-          `o=$(systemctl show -p ${shown} -- ${sh(name)} 2>/dev/null); printf '%s\\n' "$o"`,
-          `d=; while IFS= read -r l; do case "$l" in DropInPaths=*) d=\${l#DropInPaths=};; esac; done <<__PROVISION_EOF__`,
+          `o=$(systemctl show -p ${shown} -- ${sh(name)} 2>/dev/null); d=`,
+          // ExecStart also carries the last run (start_time, pid…): only its argv is printed, so a
+          // restart does not change the probed state (and a saved plan's fingerprint)
+          `while IFS= read -r l; do case "$l" in`,
+          `  DropInPaths=*) d=\${l#DropInPaths=}; printf '%s\\n' "$l";;`,
+          `  ExecStart=*) a=\${l#*'argv[]='}; printf 'ExecStart=%s\\n' "\${a%%' ; ignore_errors='*}";;`,
+          `  *) printf '%s\\n' "$l";;`,
+          `esac; done <<__PROVISION_EOF__`,
           `$o`,
           `__PROVISION_EOF__`,
           foreignProbe('for f in $d', tolerated),
