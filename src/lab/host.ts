@@ -3,9 +3,8 @@
 import { spawn } from 'node:child_process';
 import { chmod, chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TOOL_PATH } from './exec.js';
-import { renderHostFiles, sudoUser } from './hostfiles.js';
-import { runOk } from './exec.js';
+import { runOk, TOOL_PATH } from './exec.js';
+import { labSudoers, renderHostFiles, sudoUser } from './hostfiles.js';
 import { generateHostKey, readHostKey } from './keys.js';
 import { isMounted, mountOverlay, unmount } from './mounts.js';
 import type { LabNetwork } from './network.js';
@@ -61,10 +60,13 @@ export async function prepareHost(fleet: LabFleet, host: LabHostRef, base: strin
   return key;
 }
 
-/** The login user of a host that does not log in as root: made once, in the sudo group, no password. */
+/** The login user of a host that does not log in as root: made once, in the sudo group, no password, passwordless sudo. */
 async function ensureAccount(root: string, user: string): Promise<void> {
   if (await accountIds(root, user).then(() => true, () => false)) return;
   await runOk('useradd', ['--root', root, '--create-home', '--shell', '/bin/bash', '--groups', 'sudo', '--', user]);
+  const sudoers = labSudoers(user);
+  await writeFile(path.join(root, sudoers.path), sudoers.content, { mode: sudoers.mode });
+  await chmod(path.join(root, sudoers.path), sudoers.mode);
 }
 
 async function accountIds(root: string, user: string): Promise<{ uid: number; gid: number }> {

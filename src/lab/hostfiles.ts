@@ -11,7 +11,16 @@ export interface HostFile {
   owner?: string;
 }
 
-export const LAB_SUDOERS = '/etc/sudoers.d/90-provision-lab';
+/**
+ * The login user's passwordless sudo, written once when the lab makes the account — what a cloud
+ * image's first boot leaves (cf. cloud-init's 90-cloud-init-users). The base role replaces it with
+ * its own file and quarantines this one; a later `lab up` does not bring it back.
+ */
+export const labSudoers = (user: string): HostFile => ({
+  path: '/etc/sudoers.d/90-provision-lab',
+  content: `# provision lab: the login user becomes root without a password\n${user} ALL=(ALL:ALL) NOPASSWD: ALL\n`,
+  mode: 0o440,
+});
 
 /** The host's login user when it is not root: the lab makes it a sudo user. */
 export const sudoUser = (host: LabHostRef): string | undefined => (host.user && host.user !== 'root' ? host.user : undefined);
@@ -47,10 +56,7 @@ export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwo
     { path: '/root/.ssh/authorized_keys', content: `${labPublicKey}\n`, mode: 0o600 },
     ...(sudoUser(host)
       ? [
-          { path: `/home/${host.user}/.ssh/authorized_keys`, content: `${labPublicKey}\n`, mode: 0o600, owner: host.user },
-          // what a cloud image's first boot leaves (cf. cloud-init's 90-cloud-init-users): the base role replaces it
-          { path: LAB_SUDOERS, content: `# provision lab: the login user becomes root without a password\n${host.user} ALL=(ALL:ALL) NOPASSWD: ALL\n`, mode: 0o440 },
-        ]
+{ path: `/home/${host.user}/.ssh/authorized_keys`, content: `${labPublicKey}\n`, mode: 0o600, owner: host.user }]
       : []),
   ];
 }
