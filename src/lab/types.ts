@@ -5,6 +5,11 @@ export interface LabHostRef {
   address: string;
   /** address of the host this one is reached through: once hardened, nodes accept SSH only from their bastion */
   jump?: string;
+  /**
+   * the inventory's login user; not root: the lab makes it a sudo user (key login, passwordless
+   * sudo through /etc/sudoers.d/90-provision-lab), as a cloud image's first-boot setup does
+   */
+  user?: string;
 }
 
 export interface LabFleet {
