@@ -1,6 +1,7 @@
 // The facts part of a host's single probe exec: a read-only sh snippet and its parser.
 import { sh } from '../shell/quote.js';
 import type { DiskFact, Facts } from './types.js';
+import { releaseOf } from './release.js';
 
 /**
  * `diskPaths`: the paths whose filesystem size the roles' sizing asks about.
@@ -18,6 +19,7 @@ df -Pk -- "$p" 2>/dev/null | { read -r _ && read -r _ size _ avail _ mnt && prin
   // as init, systemd-detect-virt is asked.
   return `. /etc/os-release 2>/dev/null
 printf 'os %s|%s|%s\\n' "\${ID:-unknown}" "\${VERSION_ID:-}" "\${PRETTY_NAME:-}"
+printf 'codename %s\\n' "\${VERSION_CODENAME:-}"
 printf 'arch %s\\ncpus %s\\n' "$(uname -m)" "$(nproc 2>/dev/null || echo 0)"
 while read -r k v _; do [ "$k" = MemTotal: ] && { echo "memkb $v"; break; }; done </proc/meminfo
 c=none
@@ -32,7 +34,8 @@ ${disks}
 
 export function parseFacts(out: string): Facts {
   const f: Facts = {
-    os: { id: 'unknown', versionId: '', prettyName: '' },
+    os: { id: 'unknown', versionId: '', codename: '', prettyName: '' },
+    release: '',
     arch: '',
     cpus: 0,
     memoryGiB: 0,
@@ -49,9 +52,10 @@ export function parseFacts(out: string): Facts {
     switch (key) {
       case 'os': {
         const [id = 'unknown', versionId = '', prettyName = ''] = rest.split('|');
-        f.os = { id, versionId, prettyName };
+        f.os = { ...f.os, id, versionId, prettyName };
         break;
       }
+      case 'codename': f.os = { ...f.os, codename: rest }; break;
       case 'arch': f.arch = rest; break;
       case 'cpus': f.cpus = Number(rest) || 0; break;
       case 'memkb': f.memoryGiB = round2(Number(rest) / 1024 / 1024); break;
@@ -66,6 +70,7 @@ export function parseFacts(out: string): Facts {
       }
     }
   }
+  f.release = releaseOf(f.os);
   return f;
 }
 

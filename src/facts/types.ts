@@ -11,7 +11,10 @@ export interface DiskFact {
 }
 
 export interface Facts {
-  os: { id: string; versionId: string; prettyName: string };
+  /** from /etc/os-release: ID, VERSION_ID, VERSION_CODENAME, PRETTY_NAME (see release.ts) */
+  os: { id: string; versionId: string; codename: string; prettyName: string };
+  /** "<ID>-<VERSION_ID>", e.g. "debian-13" (src/facts/release.ts): roles choose packages and configuration from it */
+  release: string;
   arch: string; // uname -m, e.g. x86_64
   cpus: number;
   memoryGiB: number;

@@ -1,5 +1,6 @@
 // The schema of inventory/<env>/hosts.yaml. Validated with ajv before anything else happens.
 import { Type, type Static } from '@sinclair/typebox';
+import { SUPPORTED_RELEASES } from '../facts/release.js';
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'letters, digits, _ . -' });
 
@@ -10,6 +11,11 @@ export const HostSpecSchema = Type.Object(
     diskGiB: Type.Optional(Type.Number({ minimum: 0 })),
     bandwidthMbps: Type.Optional(Type.Number({ minimum: 0 })),
     provider: Type.Optional(Type.String({ minLength: 1 })),
+    os: Type.Optional(
+      Type.Union(SUPPORTED_RELEASES.map((r) => Type.Literal(r)), {
+        description: `the release the host must run (${SUPPORTED_RELEASES.join(', ')}); the lab boots this release`,
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,3 +1,4 @@
+import type { Release } from '../facts/release.js';
 // The resolved inventory: what src/inventory/load.ts produces from inventory/<env>/.
 export interface HostSpec {
   cpus?: number;
@@ -5,6 +6,8 @@ export interface HostSpec {
   diskGiB?: number;
   bandwidthMbps?: number;
   provider?: string; // baremetal | aws | gcp | hetzner | lab | ...
+  /** the release the host must run, e.g. "debian-13" (src/facts/release.ts); its plan fails on another */
+  os?: Release;
 }
 
 export interface Host {

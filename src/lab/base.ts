@@ -1,4 +1,4 @@
-// The Debian 12 base: bootstrapped ONCE per recipe into /var/cache/provision/lab/, shared read-only
+// A Debian base per release (debian-12, debian-13): bootstrapped ONCE per release and recipe into /var/cache/provision/lab/, shared read-only
 // by every host as its overlay lower layer. Built in a temp dir, renamed, then stamped: a directory
 // without its stamp is a half-built leftover and is removed, never used.
 import { createHash } from 'node:crypto';
@@ -7,18 +7,19 @@ import path from 'node:path';
 import { runOk } from './exec.js';
 import { debootstrapMirror, renderHostSources, type AptSource } from './mirror.js';
 import { CACHE_DIR } from './paths.js';
+import { DEFAULT_RELEASE, RELEASES, type Release } from '../facts/release.js';
 import type { LabEmit } from './types.js';
 
-const SUITE = 'bookworm';
 // python3: the Ansible benchmark peer needs it on the hosts.
 const INCLUDE = 'openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,python3';
 // Bump when prepareBase changes, so existing caches are rebuilt rather than silently reused.
 const RECIPE = 4;
 
 /** Cache directory name: changes whenever what goes into the base changes. */
-export function baseDirFor(mirror: string, hostSources: string): string {
-  const h = createHash('sha256').update(JSON.stringify({ SUITE, INCLUDE, RECIPE, mirror, hostSources })).digest('hex');
-  return path.join(CACHE_DIR, `base-${SUITE}-${h.slice(0, 12)}`);
+export function baseDirFor(suite: string, mirror: string, hostSources: string): string {
+  // the key of a bookworm base is what it was before releases existed: its cache stays valid
+  const h = createHash('sha256').update(JSON.stringify({ SUITE: suite, INCLUDE, RECIPE, mirror, hostSources })).digest('hex');
+  return path.join(CACHE_DIR, `base-${suite}-${h.slice(0, 12)}`);
 }
 
 const stampOf = (dir: string) => `${dir}.ok`;
@@ -27,11 +28,12 @@ export async function isBaseReady(dir: string): Promise<boolean> {
   return stat(stampOf(dir)).then(() => true, () => false);
 }
 
-/** Returns the base directory, building it if needed. */
-export async function ensureBase(sources: AptSource[], emit: LabEmit): Promise<string> {
-  const mirror = debootstrapMirror(sources);
-  const hostSources = renderHostSources(sources);
-  const dir = baseDirFor(mirror, hostSources);
+/** Returns the release's base directory, building it if needed. */
+export async function ensureBase(sources: AptSource[], release: Release, emit: LabEmit): Promise<string> {
+  const SUITE = RELEASES[release];
+  const mirror = debootstrapMirror(sources, release);
+  const hostSources = renderHostSources(sources, release);
+  const dir = baseDirFor(SUITE, mirror, hostSources);
   if (await isBaseReady(dir)) {
     emit({ type: 'lab.base.cached', dir });
     return dir;
@@ -65,6 +67,13 @@ export async function ensureBase(sources: AptSource[], emit: LabEmit): Promise<s
   }
   emit({ type: 'lab.base.built', dir, seconds: Math.round((Date.now() - started) / 100) / 10 });
   return dir;
+}
+
+/** The base of every release the hosts boot, one after the other (each debootstrap is heavy). */
+export async function ensureBases(hosts: { os?: Release }[], sources: AptSource[], emit: LabEmit): Promise<Map<Release, string>> {
+  const bases = new Map<Release, string>();
+  for (const r of new Set(hosts.map((h) => h.os ?? DEFAULT_RELEASE))) bases.set(r, await ensureBase(sources, r, emit));
+  return bases;
 }
 
 /** Temp dirs of builds that died (a crash, ^C): anything older than an hour. */

@@ -37,6 +37,11 @@ export async function prepareHost(fleet: LabFleet, host: LabHostRef, base: strin
   if (recordedBase && !(await stat(`${recordedBase}.ok`).then(() => true, () => false))) {
     throw new Error(`host ${host.name} was made on base ${recordedBase}, which is gone: run \`provision lab reset\` for it`);
   }
+  // base-<suite>-<hash>: a host keeps the release it was made on; another one needs a fresh disk
+  const suiteOf = (dir: string) => path.basename(dir).split('-')[1];
+  if (recordedBase && suiteOf(recordedBase) !== suiteOf(base)) {
+    throw new Error(`host ${host.name} was made on ${suiteOf(recordedBase)}, its inventory now asks for ${suiteOf(base)}: run \`provision lab reset ${host.name}\` for it`);
+  }
   await writeFile(p.baseFile, `${lower}\n`);
   await mountOverlay(lower, p.upper, p.work, p.merged);
   const etcSsh = path.join(p.merged, 'etc/ssh');

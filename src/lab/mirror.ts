@@ -2,6 +2,7 @@
 // bootstrapped from it, the hosts' apt uses it, and it is the only place lab hosts may reach.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_RELEASE, RELEASES, type Release } from '../facts/release.js';
 
 export interface AptSource {
   types: string[]; // deb, deb-src
@@ -63,20 +64,40 @@ export async function readAptSources(etcApt = '/etc/apt'): Promise<AptSource[]> 
 
 const isHttp = (uri: string) => /^https?:\/\//.test(uri);
 
-/** The bookworm (Debian 12) binary sources with http(s) URIs: what lab hosts may use. */
-export function bookwormSources(sources: AptSource[]): AptSource[] {
+const CODENAMES: string[] = Object.values(RELEASES);
+/** "bookworm-security" → ["bookworm", "-security"] for any supported release's code name */
+const splitSuite = (suite: string): [string, string] | undefined => {
+  const m = /^([a-z]+)(-.*)?$/.exec(suite);
+  return m && CODENAMES.includes(m[1]!) ? [m[1]!, m[2] ?? ''] : undefined;
+};
+
+/**
+ * The Debian binary sources with http(s) URIs, for one release: what its lab hosts may use. This
+ * machine's sources name its own release's suites (e.g. bookworm, bookworm-security); the same
+ * mirrors serve every release, so the suites are renamed to the release's (trixie, trixie-security).
+ */
+export function releaseSources(sources: AptSource[], release: Release = DEFAULT_RELEASE): AptSource[] {
+  const codename = RELEASES[release];
   return sources
-    .filter((s) => s.types.includes('deb') && s.suites.some((x) => x.startsWith('bookworm')))
-    .map((s) => ({ ...s, types: ['deb'], uris: s.uris.filter(isHttp), suites: s.suites.filter((x) => x.startsWith('bookworm')) }))
-    .filter((s) => s.uris.length > 0);
+    .filter((s) => s.types.includes('deb') && s.suites.some((x) => splitSuite(x)))
+    .map((s) => ({
+      ...s,
+      types: ['deb'],
+      uris: s.uris.filter(isHttp),
+      suites: [...new Set(s.suites.flatMap((x) => splitSuite(x)?.[1] ?? []).map((suffix) => `${codename}${suffix}`))],
+    }))
+    .filter((s) => s.uris.length > 0)
+    // the same suite from two lines of this machine (e.g. bookworm and trixie both listed) once
+    .filter((s, i, all) => all.findIndex((o) => o.uris.join() === s.uris.join() && o.suites.join() === s.suites.join()) === i);
 }
 
-/** The mirror to debootstrap from: the first URI that serves the plain `bookworm` suite. */
-export function debootstrapMirror(sources: AptSource[]): string {
-  const s = bookwormSources(sources).find((x) => x.suites.includes('bookworm'));
+/** The mirror to debootstrap a release from: the first URI that serves its plain suite (not -security). */
+export function debootstrapMirror(sources: AptSource[], release: Release = DEFAULT_RELEASE): string {
+  const codename = RELEASES[release];
+  const s = releaseSources(sources, release).find((x) => x.suites.includes(codename));
   const uri = s?.uris[0];
   if (!uri) {
-    throw new Error('no Debian 12 (bookworm) mirror in this machine\'s apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/): the lab base is bootstrapped from it');
+    throw new Error(`no Debian mirror (a ${CODENAMES.join(' or ')} suite) in this machine's apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/): the lab base for ${release} is bootstrapped from it`);
   }
   return uri.replace(/\/+$/, '');
 }
@@ -84,7 +105,7 @@ export function debootstrapMirror(sources: AptSource[]): string {
 /** Every mirror endpoint lab hosts may reach: host name and TCP port (the URI's port, else 80 and 443). */
 export function mirrorEndpoints(sources: AptSource[]): { host: string; ports: number[] }[] {
   const byHost = new Map<string, Set<number>>();
-  for (const s of bookwormSources(sources)) {
+  for (const s of releaseSources(sources)) {
     for (const uri of s.uris) {
       const u = new URL(uri);
       const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -98,8 +119,8 @@ export function mirrorEndpoints(sources: AptSource[]): { host: string; ports: nu
 }
 
 /** deb822 text for the hosts' own /etc/apt/sources.list.d/debian.sources (keys: the base's keyring). */
-export function renderHostSources(sources: AptSource[]): string {
-  return bookwormSources(sources)
+export function renderHostSources(sources: AptSource[], release: Release = DEFAULT_RELEASE): string {
+  return releaseSources(sources, release)
     .map((s) => [`Types: deb`, `URIs: ${s.uris.join(' ')}`, `Suites: ${s.suites.join(' ')}`, `Components: ${s.components.join(' ') || 'main'}`].join('\n'))
     .join('\n\n') + '\n';
 }

@@ -1,6 +1,7 @@
 // `lab reset HOST`: a lost machine for disaster-recovery drills. The host is stopped, its disk
 // wiped, and it boots fresh from the base: new machine-id, new SSH host key (known_hosts updated).
 import { ensureBase } from './base.js';
+import { DEFAULT_RELEASE } from '../facts/release.js';
 import { bootHost, prepareHost, runningPid, stopHost, wipeHost } from './host.js';
 import { ensureLabKey } from './keys.js';
 import { updateKnownHostsFile } from './knownhosts.js';
@@ -20,7 +21,7 @@ export async function labReset(fleet: LabFleet, hostName: string, emit: LabEmit,
   await checkLabPrerequisites({ installDeps: false }, emit);
   const sources = await readAptSources();
   const labKey = await ensureLabKey(fleet.keyPath, emit);
-  const base = await ensureBase(sources, emit);
+  const base = await ensureBase(sources, host.os ?? DEFAULT_RELEASE, emit);
   const net = await ensureLabNetwork(fleet, sources, emit);
 
   await stopHost(fleet, host.name, emit);

@@ -1,3 +1,4 @@
+import type { Release } from '../facts/release.js';
 // The lab's public shapes: what a fleet is, what the lab reports while it works, and what status returns.
 
 export interface LabHostRef {
@@ -10,6 +11,8 @@ export interface LabHostRef {
    * sudo through /etc/sudoers.d/90-provision-lab), as a cloud image's first-boot setup does
    */
   user?: string;
+  /** the release the host boots (the inventory's spec.os; default debian-12) */
+  os?: Release;
 }
 
 export interface LabFleet {

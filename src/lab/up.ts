@@ -1,7 +1,8 @@
 // `lab up`: idempotent. Everything already in place is left alone; hosts not running are prepared,
 // their keys recorded, booted in parallel; it returns once every host accepts an SSH login.
 import path from 'node:path';
-import { ensureBase } from './base.js';
+import { ensureBases } from './base.js';
+import { DEFAULT_RELEASE } from '../facts/release.js';
 import { checkLabPrerequisites } from './prereqs.js';
 import { bootHost, prepareHost, runningPid } from './host.js';
 import { ensureLabKey, readHostKey } from './keys.js';
@@ -23,7 +24,7 @@ export async function labUp(fleet: LabFleet, opts: LabUpOptions, emit: LabEmit):
   const sources = await readAptSources();
   const labKey = await ensureLabKey(fleet.keyPath, emit);
   if (fleet.inventoryDir) ensureLabSecrets(fleet.inventoryDir, emit);
-  const base = await ensureBase(sources, emit);
+  const bases = await ensureBases(fleet.hosts, sources, emit);
   const net = await ensureLabNetwork(fleet, sources, emit);
 
   const pids = await Promise.all(fleet.hosts.map((h) => runningPid(fleet, h.name)));
@@ -33,7 +34,7 @@ export async function labUp(fleet: LabFleet, opts: LabUpOptions, emit: LabEmit):
 
   // Keys of running hosts are re-read too, so a clobbered known_hosts is repaired (and an intact one untouched).
   const entries: KnownHostLine[] = await Promise.all([
-    ...toBoot.map(async (h) => ({ address: h.address, key: await prepareHost(fleet, h, base, net, labKey, emit) })),
+    ...toBoot.map(async (h) => ({ address: h.address, key: await prepareHost(fleet, h, bases.get(h.os ?? DEFAULT_RELEASE)!, net, labKey, emit) })),
     ...running.map(async (h) => ({ address: h.address, key: await readHostKey(path.join(hostPaths(fleet, h.name).upper, 'etc/ssh')) })),
   ]);
   if (await updateKnownHostsFile(fleet.knownHosts, entries)) {

@@ -7,6 +7,7 @@ import type { ProbeOutput } from './probe-script.js';
 import type { Change } from '../resources/types.js';
 import { parseFacts } from '../facts/probe.js';
 import { checkSizingOnline } from './rules.js';
+import { checkRelease } from '../facts/release.js';
 import { plannedHandlers, scheduleHandlers, type HandlerRun } from './handlers.js';
 
 export interface PlannedHost {
@@ -23,10 +24,12 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
   const facts = parseFacts(out.facts);
   const plan: HostPlan = { host: ch.host.name, changes: [], handlers: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs };
   const sizing = checkSizingOnline(ch.roles.map((r) => r.role), facts);
+  const errors = checkRelease(facts.os, ch.host.spec.os, ch.roles.map((r) => r.role));
   if (sizing.length) {
     if (ch.host.sizing === 'warn') plan.warnings.push(...sizing);
-    else plan.error = sizing.join('; ');
+    else errors.push(...sizing);
   }
+  if (errors.length) plan.error = errors.join('; ');
   const states: unknown[] = [];
   const changed: number[] = [];
   const fp = createHash('sha256');

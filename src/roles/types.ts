@@ -4,6 +4,7 @@
 import type { TObject, Static } from '@sinclair/typebox';
 import type { Handler, Resource } from '../resources/types.js';
 import type { Facts } from '../facts/types.js';
+import type { Release } from '../facts/release.js';
 
 /** A host as a role sees it: no connection secrets, only what placement and templates need. */
 export interface HostView {
@@ -73,6 +74,11 @@ export interface RoleDefinition<S extends TObject = TObject> {
   name: string;
   description: string;
   vars: S;
+  /**
+   * the releases the role supports (default: all of SUPPORTED_RELEASES, src/facts/release.ts);
+   * a host on another release fails at plan time, naming both
+   */
+  releases?: readonly Release[];
   sizing?: Sizing;
   placement?: Placement;
   openings?(ctx: Omit<RoleContext<Static<S>>, 'openings' | 'template'>): Opening[];

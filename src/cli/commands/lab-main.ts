@@ -44,6 +44,6 @@ export function labFleet(invDir: string, host?: string): LabFleet {
     network: inv.lab.network,
     knownHosts: inv.knownHosts,
     keyPath: key,
-    hosts: [...inv.hosts.values()].map((h) => ({ name: h.name, address: h.address, jump: h.jump ? inv.hosts.get(h.jump)!.address : undefined, user: h.user })),
+    hosts: [...inv.hosts.values()].map((h) => ({ name: h.name, address: h.address, jump: h.jump ? inv.hosts.get(h.jump)!.address : undefined, user: h.user, os: h.spec.os })),
   };
 }

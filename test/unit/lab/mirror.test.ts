@@ -66,7 +66,7 @@ deb http://security.debian.org/debian-security bookworm-security main # trailing
   });
 
   test('no bookworm mirror is a clear error', () => {
-    expect(() => debootstrapMirror(parseOneLineSources('deb http://archive.ubuntu.com/ubuntu jammy main\n'))).toThrow(/no Debian 12 \(bookworm\) mirror/);
+    expect(() => debootstrapMirror(parseOneLineSources('deb http://archive.ubuntu.com/ubuntu jammy main\n'))).toThrow(/no Debian mirror \(a bookworm or trixie suite\)/);
   });
 
   test('mirror endpoints: one host, 80 and 443 unless the URI names a port; third-party repos ignored', () => {
@@ -85,6 +85,17 @@ deb http://security.debian.org/debian-security bookworm-security main # trailing
     expect(text).toContain('URIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main');
     expect(text).toContain('Suites: bookworm-security');
     expect(text).not.toContain('Signed-By');
+  });
+
+  test('a Debian 13 host gets the same mirrors with the trixie suites; debootstrap from the plain one', () => {
+    const s = parseDeb822Sources(DEBIAN_SOURCES);
+    const text = renderHostSources(s, 'debian-13');
+    expect(text).toContain('URIs: http://deb.debian.org/debian\nSuites: trixie trixie-updates\nComponents: main');
+    expect(text).toContain('Suites: trixie-security');
+    expect(text).not.toContain('bookworm');
+    expect(debootstrapMirror(s, 'debian-13')).toBe('http://deb.debian.org/debian');
+    // the same mirrors, whichever release: one firewall allowance serves both
+    expect(mirrorEndpoints(s)).toEqual([{ host: 'deb.debian.org', ports: [80, 443] }]);
   });
 
   test('readAptSources reads sources.list and sources.list.d/*.sources|*.list', async () => {

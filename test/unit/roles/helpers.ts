@@ -172,7 +172,8 @@ export function rulesFor(b: Built, port: number): string[] {
 }
 
 export const vmFacts: Facts = {
-  os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
+  os: { id: 'debian', versionId: '12', codename: 'bookworm', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
+  release: 'debian-12',
   arch: 'x86_64',
   cpus: 2,
   memoryGiB: 8,
