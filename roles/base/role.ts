@@ -77,6 +77,8 @@ export default defineRole({
   name: 'base',
   description: 'every host: hardened sshd, security updates, default-deny firewall, audit, time sync, metrics, log shipping',
   vars,
+  // converged and checked on both in the lab (docs/releases.md)
+  releases: ['debian-12', 'debian-13'],
   // provision's own minimums for a Debian 12 server with these services (the Debian installation
   // guide asks for 512 MB RAM and ~2–10 GB disk without a desktop; rsyslog's disk queue, audit logs
   // and apt caches need headroom). 0.9 GiB / 7 GiB: what a "1 GB / 8 GB" machine reports.

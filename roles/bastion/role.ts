@@ -72,6 +72,8 @@ export default defineRole({
   name: 'bastion',
   description: 'jump host for operators: key + TOTP (PAM), no sudo or root, operator-IP allowlist',
   vars,
+  // converged and checked on both in the lab (docs/releases.md)
+  releases: ['debian-12', 'debian-13'],
   // no sizing of its own: sshd needs nothing beyond the base role's minimums
   placement: {
     // DESIGN "Placement": a bastion carries no node role (seed 000: nodes isolated, bastion separate)

@@ -145,6 +145,8 @@ export default defineRole({
   name: 'drand-http-relay',
   description: 'drand HTTP relay: reads a drand node over gRPC, serves the HTTP API to the CDN only; dedicated user, sandboxed',
   vars,
+  // converged and checked on both in the lab (docs/releases.md)
+  releases: ['debian-12', 'debian-13'],
   // Seed 000 "Resource Recommendations", publicly-accessible HTTP relay: compute comparable to
   // x86-64 at the AWS 'micro' tier (t3.micro: 2 burstable vCPU; we check 1 full core), 32 GB of
   // memory "to keep all rounds cached in memory", 100 Mbps of network traffic, storage n/a (base's

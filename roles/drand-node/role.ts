@@ -102,6 +102,8 @@ export default defineRole({
   name: 'drand-node',
   description: 'drand beacon node: dedicated user, sandboxed daemon, gRPC open to its peers only',
   vars,
+  // converged and checked on both in the lab (docs/releases.md)
+  releases: ['debian-12', 'debian-13'],
   // Seed 000 "Resource Recommendations", drand node: compute comparable to x86-64 at the AWS
   // 'micro' tier (t3.micro: 2 vCPU, burstable; we ask for 1 full core), 8 GB memory, at least 32 GB
   // of persistent storage, at least 1 Mbps of dedicated bandwidth. Checked values are what such a

@@ -26,6 +26,8 @@ export default defineRole({
   name: 'log-collector',
   description: 'receives the logs every host ships (rsyslog over TCP), one file per sender',
   vars,
+  // converged and checked on both in the lab (docs/releases.md)
+  releases: ['debian-12', 'debian-13'],
   // Our choice, not a seed's: a few weeks of syslog from a small fleet; monitor it like any disk.
   sizing: { cpus: 1, memoryGiB: 0.9, diskGiB: 20, diskPath: '/var/log/remote', source: 'provision: room for a few weeks of syslog from a small fleet' },
 

@@ -64,6 +64,13 @@ describe('site playbook on the lab fleet', () => {
     expect(r.code).toBe(0);
   });
 
+  test('a mixed fleet: drand-3 and relay-1 run Debian 13, the others Debian 12', () => {
+    const release = (addr: string) => viaBastion(addr, '. /etc/os-release; echo "$VERSION_ID $VERSION_CODENAME"').stdout.trim();
+    expect([...DRAND, RELAY, MONITOR].map(release)).toEqual(['12 bookworm', '12 bookworm', '13 trixie', '13 trixie', '12 bookworm']);
+    expect(ssh(BASTION, 'ssh -V 2>&1', { knownHosts }).stdout).toMatch(/^OpenSSH_9\.2/);
+    expect(viaBastion(DRAND[2], 'ssh -V 2>&1').stdout).toMatch(/^OpenSSH_10\./);
+  });
+
   test('a second apply changes nothing, one exec per host', () => {
     const r = cliJson(['apply', inv]);
     expect(r.code).toBe(0);
@@ -175,7 +182,7 @@ describe('site playbook on the lab fleet', () => {
 
   test('sizing: an undersized host fails in plan with what it has and what the role needs', () => {
     const tmp = copyLab();
-    fs.writeFileSync(path.join(tmp, 'hosts.yaml'), fs.readFileSync(path.join(tmp, 'hosts.yaml'), 'utf8').replace('relay-1:    { address: 10.213.7.41, jump: bastion-1 }', 'relay-1:    { address: 10.213.7.41, jump: bastion-1, sizing: enforce, spec: { memoryGiB: 32 } }'));
+    fs.writeFileSync(path.join(tmp, 'hosts.yaml'), fs.readFileSync(path.join(tmp, 'hosts.yaml'), 'utf8').replace('relay-1:    { address: 10.213.7.41, jump: bastion-1, spec: { os: debian-13 } }', 'relay-1:    { address: 10.213.7.41, jump: bastion-1, sizing: enforce, spec: { os: debian-13, memoryGiB: 32 } }'));
     const r = cliJson(['plan', tmp, '--limit', 'relay-1']);
     expect(r.code).toBe(1);
     expect(r.data.hosts[0]!.error).toMatch(/undersized for role drand-http-relay: needs ≥ 30 GiB memory, has \d+(\.\d+)? GiB memory/);
