@@ -1,8 +1,9 @@
 // The host's release is a fact (from /etc/os-release, in the single probe exec); the inventory may
 // pin it (spec.os) and a role declares the releases it supports. Probe output recorded with
-// PROVISION_RECORD_PROBES on the Debian 13 hosts of test/fixtures/e2e/trixie (the site roles:
-// fresh = nothing applied, converged = after apply) and on the Debian 12 hosts of
-// test/fixtures/e2e/in-effect (test/fixtures/plan-in-effect).
+// PROVISION_RECORD_PROBES on the hosts of test/fixtures/e2e/trixie running the site roles, once on
+// Debian 13 and once with spec.os debian-12 (test/fixtures/plan-releases/<release>/: fresh =
+// nothing applied, converged = after apply), and on the Debian 12 hosts of
+// test/fixtures/e2e/in-effect (test/fixtures/plan-in-effect), recorded before the code name was probed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, expect, beforeAll } from '@jest/globals';
@@ -16,7 +17,8 @@ import type { ProbeOutput } from '../../../src/plan/probe-script.js';
 const repo = process.cwd();
 const inv = path.join(repo, 'test/fixtures/e2e/trixie');
 const read = (file: string): ProbeOutput => JSON.parse(fs.readFileSync(path.join(repo, file), 'utf8')) as ProbeOutput;
-const trixie = (state: string, host: string) => read(`test/fixtures/plan-releases/debian-13/${state}/${host}.json`);
+const recording = (release: string, state: string, host: string) => read(`test/fixtures/plan-releases/${release}/${state}/${host}.json`);
+const trixie = (state: string, host: string) => recording('debian-13', state, host);
 const bookwormFacts = () => read('test/fixtures/plan-in-effect/converged/node-1.json').facts;
 const SITE_HOSTS = ['bastion-1', 'monitor-1', 'drand-1', 'relay-1'];
 const hosts = new Map<string, CompiledHost>();
@@ -48,14 +50,17 @@ describe('the release fact', () => {
   });
 });
 
-describe('every site role on Debian 13, from recorded probes', () => {
+describe.each([
+  ['debian-13', 'trixie'],
+  ['debian-12', 'bookworm'],
+])('every site role on %s, from recorded probes', (release, codename) => {
   test.each(SITE_HOSTS)('%s: a fresh host has changes, the converged one none, no error', (name) => {
-    const ch = hosts.get(name)!;
-    expect(ch.host.spec.os).toBe('debian-13');
-    const fresh = planFromProbe(ch, trixie('fresh', name), 1).plan;
+    const ch = variant(name, release);
+    const fresh = planFromProbe(ch, recording(release, 'fresh', name), 1).plan;
+    expect(fresh.facts).toMatchObject({ release, os: { codename } });
     expect(fresh.error).toBeUndefined();
     expect(fresh.changes.length).toBeGreaterThan(10);
-    const conv = planFromProbe(ch, trixie('converged', name), 1).plan;
+    const conv = planFromProbe(ch, recording(release, 'converged', name), 1).plan;
     expect(conv.error).toBeUndefined();
     expect(conv.changes).toEqual([]);
   });
