@@ -7,6 +7,7 @@ import type { ProbeOutput } from './probe-script.js';
 import type { Change } from '../resources/types.js';
 import { parseFacts } from '../facts/probe.js';
 import { checkSizingOnline } from './rules.js';
+import { parseRecords } from './host-records.js';
 
 export interface PlannedHost {
   plan: HostPlan;
@@ -18,7 +19,19 @@ export interface PlannedHost {
 
 export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number): PlannedHost {
   const facts = parseFacts(out.facts);
-  const plan: HostPlan = { host: ch.host.name, changes: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs };
+  const records = parseRecords(out.records ?? '');
+  const plan: HostPlan = { host: ch.host.name, changes: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs, pendingHandlers: [], records };
+  // What an interrupted run left behind is part of the plan: its handlers run on the next apply.
+  for (const p of records.pending) {
+    if (ch.handlers.has(p.name)) plan.pendingHandlers.push(p);
+    else plan.warnings.push(`handler "${p.name}" is pending since run ${p.runId} (${p.at}) but no role of this host defines it any more: it will not run`);
+  }
+  for (const a of records.armed) {
+    plan.warnings.push(`a restore armed by run ${a.runId} at ${a.at} was never confirmed: it puts back the files from before that run's guarded change by itself`);
+  }
+  if (records.lock && !records.lock.expired) {
+    plan.warnings.push(`locked by ${records.lock.owner} (run ${records.lock.runId} since ${records.lock.since}, lease until ${records.lock.expires}): an apply now is refused on this host`);
+  }
   const sizing = checkSizingOnline(ch.roles.map((r) => r.role), facts);
   if (sizing.length) {
     if (ch.host.sizing === 'warn') plan.warnings.push(...sizing);

@@ -1,6 +1,7 @@
 // Plain data shared by planner, executor and views. A Plan is serialisable (plan files, --json).
 import type { Change } from '../resources/types.js';
 import type { Facts } from '../facts/types.js';
+import type { HostRecords, PendingHandler } from './host-records.js';
 
 export interface SkippedResource {
   id: string;
@@ -20,6 +21,10 @@ export interface HostPlan {
   fingerprint: string;
   facts?: Facts;
   execs: number;
+  /** handlers an interrupted run left pending (recorded on the host): the next apply runs them */
+  pendingHandlers: PendingHandler[];
+  /** provision's own records on the host: lock, armed restores, generation, last run */
+  records?: HostRecords;
 }
 
 export interface Plan {
@@ -32,4 +37,6 @@ export interface Plan {
   createdAt: string;
 }
 
-export const hasChanges = (p: Plan): boolean => p.hosts.some((h) => h.changes.length > 0);
+/** Something to do on the host: changes, or handlers an interrupted run left pending. */
+export const hostHasWork = (h: HostPlan): boolean => h.changes.length > 0 || (h.pendingHandlers?.length ?? 0) > 0;
+export const hasChanges = (p: Plan): boolean => p.hosts.some(hostHasWork);
