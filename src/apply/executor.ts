@@ -41,8 +41,10 @@ export interface HostApplyState {
   pending: Set<string>;
   /** the verification probe's output, when it ran at the end of the host's last apply exec */
   verified?: ProbeOutput;
-  /** this run holds the host's lock */
+  /** this run holds the host's lock now */
   locked?: boolean;
+  /** this run took the host's lock at some point: it may write the host's record */
+  tookLock?: boolean;
   /** apply execs sent so far (names each exec's output file on the host) */
   execs?: number;
 }
@@ -78,7 +80,7 @@ export async function applyPlay(
     for (const [i, r] of results.entries()) {
       if (i === 0 && r.status !== 0) throw new HostFailure(r.output.replace(/^provision: /, '') || `taking the host's lock failed (exit ${r.status})`);
       if (i === 0) {
-        state.locked = true;
+        state.locked = state.tookLock = true;
         const over = /^took-over (\S+) (\S+) (\S+)$/m.exec(r.output);
         if (over) emit({ type: 'lock.takenover', host, runId: over[1]!, owner: over[2]!, expired: over[3]! });
       }

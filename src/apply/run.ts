@@ -228,6 +228,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
                 // timed out or went away keeps its lock until its lease runs out (its remote step may
                 // still be running).
                 if (e instanceof HostFailure && conn) await finish(conn, name, msg);
+                st.locked = false; // the controller stops renewing: a lost host's lease runs out
                 failed.set(name, result(name, { status: 'failed', error: msg, changes: st.applied, execs: conn ? conn.execCount - (execBase.get(name) ?? 0) : execs }));
                 playFailed++;
               }
@@ -248,6 +249,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   /** After a failure: the record says so, and the lock is released (one small exec). */
   async function finish(conn: { run(s: string): Promise<unknown> }, name: string, error: string): Promise<void> {
     const st = applyState.get(name)!;
+    if (!st.tookLock) return; // refused by another run's lock, or never started: not ours to record
     const ctx = context(name);
     const rec: RunRecord = { ...ctx.record, at: new Date().toISOString(), result: `failed: ${error.split('\n')[0]}`, changes: st.applied.length };
     const steps = [{ label: 'record', script: recordScript(rec) }, ...(st.locked ? [{ label: 'release lock', script: releaseLockScript(ctx) }] : [])];

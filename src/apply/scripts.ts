@@ -119,7 +119,7 @@ export function releaseLockScript(id: RunIdentity): string {
 
 /** Write the run's record atomically (temp file + rename). */
 export function recordScript(record: RunRecord): string {
-  return `mkdir -p ${STATE_DIR}\n${shBytes(JSON.stringify(record))}> ${RECORD_FILE}.tmp && mv -f ${RECORD_FILE}.tmp ${RECORD_FILE}`;
+  return `mkdir -p ${STATE_DIR}\n{\n${shBytes(JSON.stringify(record))}} > ${RECORD_FILE}.tmp && mv -f ${RECORD_FILE}.tmp ${RECORD_FILE}`;
 }
 
 /**

@@ -6,7 +6,8 @@ export const USAGE = `usage: provision <command> [options]
 commands:
   check INVENTORY                 validate inventory, playbook and role vars offline (no connection)
   plan INVENTORY                  show what apply would change; exit 0 = nothing, 2 = changes, 1 = error
-  apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise
+  apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise, 130 = interrupted
+  status INVENTORY                per host: the last apply recorded on it, drift now, pending handlers, lock
   inventory INVENTORY --json      print the resolved inventory (hosts, groups, merged vars)
   lab up|down|status INVENTORY    run the inventory's hosts as local lab containers
   lab reset [INVENTORY] HOST      wipe one lab host and boot it fresh (a lost machine)
