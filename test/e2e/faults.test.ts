@@ -5,6 +5,7 @@
 // process started with, files, temp files, records, logins. The figures it prints go to
 // docs/reliability.md.
 import path from 'node:path';
+import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { cli, cliJson, repo, ssh, type CliResult } from './helpers.js';
@@ -43,7 +44,8 @@ function cliAsync(a: string[], fault?: { ms?: number; when?: RegExp; signal: Nod
     child.on('error', reject);
     child.on('close', (code, sig) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (sig ? 128 : -1), stdout, stderr, faulted });
+      // killed by the signal itself (before the CLI handles SIGINT, or SIGKILL): the shell's 128 + N
+      resolve({ code: code ?? (sig ? 128 + os.constants.signals[sig] : -1), stdout, stderr, faulted });
     });
   });
 }
@@ -201,6 +203,13 @@ describe('fault drills', () => {
     assertConverged('f-2');
   }, 150_000);
 
+  test('a guarded change confirmed after a good login leaves nothing armed', () => {
+    const r = cli(['apply', inv, '--playbook', `${inv}/playbook-guarded.yaml`, '--limit', 'f-3', '--connect-timeout', '4']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/f-3: fresh login after file:\/etc\/ssh\/sshd_config\.d\/60-fault-lockout\.conf: ok/);
+    expect(on('f-3', 'cat /etc/ssh/sshd_config.d/60-fault-lockout.conf; ls -A /var/lib/provision/guard | wc -l; systemctl list-timers --all --no-legend "provision-restore-*" | wc -l').stdout).toBe('DenyUsers nobody\n0\n0\n');
+  });
+
   test('a guarded change that locks the controller out, the controller killed before its login test: the host restores itself within 90 s', async () => {
     const lockout = ['apply', inv, '--playbook', `${inv}/playbook-lockout.yaml`, '--limit', 'f-3', '--connect-timeout', '4'];
     const cut = await cliAsync(lockout, { when: /f-3: applied file:\/etc\/ssh\/sshd_config\.d\/60-fault-lockout\.conf/, signal: 'SIGKILL' });
@@ -219,8 +228,8 @@ describe('fault drills', () => {
     }
     expect(back).toBeGreaterThan(0);
     expect(back).toBeLessThan(90_000);
-    // the previous files: the drop-in did not exist before; nothing armed is left
-    expect(on('f-3', 'ls /etc/ssh/sshd_config.d/; ls -A /var/lib/provision/guard | wc -l').stdout).toBe('10-provision-lab.conf\n0\n');
+    // the previous file is back (the harmless version applied by the test before); nothing armed is left
+    expect(on('f-3', 'cat /etc/ssh/sshd_config.d/60-fault-lockout.conf; ls -A /var/lib/provision/guard | wc -l').stdout).toBe('DenyUsers nobody\n0\n');
     // the cut run's lock is taken over once its lease expired, and the output says so (a run that
     // changes nothing takes no lock: give it a change to make)
     expect(on('f-3', 'echo drifted > /etc/fault-app/app.conf').code).toBe(0);
