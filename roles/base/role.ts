@@ -8,7 +8,7 @@ import { defineRole, type HostView, type Opening, type RoleContext } from '../..
 import { isContainer, type Facts } from '../../src/facts/types.js';
 import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
 import { renderRules } from './firewall.js';
-import { RELOAD_SSH, reloadSshScript, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from './sshd.js';
+import { RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from './sshd.js';
 
 const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253, description: 'an IP address, a CIDR or an inventory host name' });
 
@@ -219,10 +219,10 @@ export default defineRole({
 
   handlers() {
     return {
-      [RELOAD_SSH]: reloadSshScript,
-      'restart node exporter': `systemctl daemon-reload && ${r.restartScript('prometheus-node-exporter')}`,
-      'restart rsyslog': r.restartScript('rsyslog'),
-      'load audit rules': 'augenrules --load',
+      [RELOAD_SSH]: reloadSsh,
+      'restart node exporter': r.restartHandler('prometheus-node-exporter', { daemonReload: true }),
+      'restart rsyslog': r.restartHandler('rsyslog'),
+      'load audit rules': { script: 'augenrules --load', effect: 'the kernel audit rules are reloaded (augenrules --load)' },
     };
   },
 

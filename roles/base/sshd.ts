@@ -1,5 +1,6 @@
 // sshd drop-ins: shared by the base role (10-provision.conf) and the bastion role (20-bastion.conf).
 import { sh } from '../../src/shell/quote.js';
+import { reloadHandler } from '../../src/resources/index.js';
 
 export const SSHD_DROPIN_DIR = '/etc/ssh/sshd_config.d';
 /** the handler every sshd change notifies (defined by base; handler names are global per host) */
@@ -27,7 +28,7 @@ export function sshdValidate(): string {
 }
 
 /** the reload handler: never reload an sshd whose configuration does not parse */
-export const reloadSshScript = `/usr/sbin/sshd -t && systemctl reload ssh`;
+export const reloadSsh = reloadHandler('ssh', { check: '/usr/sbin/sshd -t' });
 
 /** sshd -T for a given connection, for health checks: prints the effective settings */
 export function sshdEffective(user: string, addr: string): string {

@@ -237,7 +237,7 @@ export default defineRole({
   },
 
   handlers() {
-    return { [RESTART_RELAY]: r.restartScript('drand-relay-http') };
+    return { [RESTART_RELAY]: r.restartHandler('drand-relay-http') };
   },
 
   health(ctx) {

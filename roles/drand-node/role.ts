@@ -195,7 +195,7 @@ export default defineRole({
   },
 
   handlers() {
-    return { [RESTART_DRAND]: r.restartScript('drand') };
+    return { [RESTART_DRAND]: r.restartHandler('drand') };
   },
 
   health(ctx) {

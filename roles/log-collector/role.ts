@@ -50,7 +50,7 @@ export default defineRole({
     r.service({ name: 'rsyslog', enabled: true, running: true }),
   ],
 
-  handlers: () => ({ [RESTART_RSYSLOG]: r.restartScript('rsyslog') }),
+  handlers: () => ({ [RESTART_RSYSLOG]: r.restartHandler('rsyslog') }),
 
   health: (ctx) => [{ name: `rsyslog receives on tcp/${ctx.vars.port}`, script: `ss -Hltn ${sh(`sport = :${ctx.vars.port}`)} | grep -q .`, timeoutSeconds: 15 }],
 });

@@ -1,5 +1,6 @@
 // The engine reports what it does through these events; only src/cli renders them.
 import type { Change } from '../resources/types.js';
+import type { PlannedHandler } from '../plan/types.js';
 
 export type HostStatus = 'unchanged' | 'changed' | 'failed' | 'unreachable' | 'not-run';
 
@@ -8,6 +9,8 @@ export interface HostResult {
   status: HostStatus;
   /** changes that were applied (apply) or are pending (plan) */
   changes: Change[];
+  /** handlers that ran (apply) or will run (plan), in order */
+  handlers: PlannedHandler[];
   error?: string;
   /** for "did not converge": what still differs after apply */
   unconverged?: Change[];

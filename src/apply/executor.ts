@@ -9,6 +9,7 @@
 // record only once it succeeded — so however a run is cut, no notified handler is forgotten.
 import type { CompiledHost } from '../plan/compile.js';
 import type { PlannedHost } from '../plan/planner.js';
+import type { HandlerRun } from '../plan/handlers.js';
 import type { Change } from '../resources/types.js';
 import type { Emit } from './events.js';
 import { ConnectError } from '../transport/errors.js';
@@ -39,6 +40,8 @@ export interface HostApplyState {
   applied: Change[];
   /** handlers notified (or left pending by an interrupted run) and not yet run */
   pending: Set<string>;
+  /** handlers that ran, in order */
+  ran: HandlerRun[];
   /** the verification probe's output, when it ran at the end of the host's last apply exec */
   verified?: ProbeOutput;
   /** this run holds the host's lock now */
@@ -105,9 +108,10 @@ export async function applyPlay(
     const steps: Step[] = batch.map((i) => changeStep(ch, planned, i, runId));
     batch.forEach((i) => ch.resources[i]!.notify.forEach((n) => state.pending.add(n)));
     batch = [];
-    // Handlers run in the order the roles define them, each once, after the play's last change.
-    const handlers = last ? [...ch.handlers.keys()].filter((n) => state.pending.has(n)) : [];
-    steps.push(...handlers.map((n) => handlerStep(n, ch.handlers.get(n)!)));
+    // The planned schedule (src/plan/handlers.ts): each notified handler once, after the play's last
+    // change — with those an interrupted run left pending.
+    const handlers = last ? planned.handlerRuns.filter((h) => h.play === playIndex && h.afterGuarded === undefined) : [];
+    steps.push(...handlers.map((h) => handlerStep(h.name, ch.handlers.get(h.name)!.script)));
     const probe = last ? verify : undefined;
     if (!steps.length && !probe) return;
     // The host's last exec records the run and releases the lock, then probes to verify.
@@ -118,9 +122,10 @@ export async function applyPlay(
     changes.forEach((c) => emit({ type: 'change.applying', host, change: c }));
     if (probe) emit({ type: 'host.verifying', host });
     const stdout = await runSteps(steps, changes, probe?.script);
-    handlers.forEach((n) => {
-      state.pending.delete(n);
-      emit({ type: 'handler.ran', host, handler: n });
+    handlers.forEach((h) => {
+      state.pending.delete(h.name);
+      state.ran.push(h);
+      emit({ type: 'handler.ran', host, handler: h.name });
     });
     if (probe) state.verified = probe.parse(stdout);
   };
@@ -152,8 +157,10 @@ async function applyGuarded(
   const change = planned.plan.changes[planned.changed.indexOf(i)]!;
   const paths = r.guardPaths?.() ?? [];
   // The handlers of a guarded change (reload sshd, …) run now: the login test must meet the new config.
-  const handlers = r.notify.map((n) => handlerStep(n, ch.handlers.get(n)!));
-  const reload = [r.guardRestore?.() ?? '', ...r.notify.map((n) => ch.handlers.get(n)!)].join('\n');
+  const runs = planned.handlerRuns.filter((h) => h.afterGuarded === i);
+  const handlers = runs.map((h) => handlerStep(h.name, ch.handlers.get(h.name)!.script));
+  // what the host's own restore runs after putting the files back
+  const reload = [r.guardRestore?.() ?? '', ...runs.map((h) => ch.handlers.get(h.name)!.script)].join('\n');
   emit({ type: 'change.applying', host, change });
   // The backup and the armed restore come first, in the same exec as the change: if the controller
   // never confirms (killed, link lost, locked out), the host puts its files back by itself.
@@ -162,6 +169,10 @@ async function applyGuarded(
     [undefined, change],
   );
   r.notify.forEach((n) => state.pending.delete(n));
+  runs.forEach((h) => {
+    state.ran.push(h);
+    emit({ type: 'handler.ran', host, handler: h.name });
+  });
   const why = await freshLoginProblem(remote);
   const ok = why === undefined;
   emit({ type: 'guard.login', host, change: r.id, ok });

@@ -10,11 +10,12 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Compiled, CompiledHost } from '../plan/compile.js';
 import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
+import { plannedHandlers } from '../plan/handlers.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildProbeScript, type ProbeOutput } from '../plan/probe-script.js';
 import { checkPlacementOnline } from '../plan/rules.js';
-import { hostHasWork, type Plan, type HostPlan } from '../plan/types.js';
+import { hostHasWork, type Plan, type HostPlan, type PlannedHandler } from '../plan/types.js';
 import { batches } from '../playbook/load.js';
 import type { HostView, RoleDefinition } from '../roles/types.js';
 import type { Emit, HostResult } from './events.js';
@@ -80,7 +81,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
           planned.set(name, p);
           hostPlans.set(name, p.plan);
         } catch (e) {
-          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0, pendingHandlers: [] });
+          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], handlers: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
         }
       }),
     ),
@@ -110,12 +111,16 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   };
   for (const hp of plan.hosts) opts.emit({ type: 'host.planned', host: hp.host, changes: hp.changes.length, error: hp.error });
 
+  const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set(), ran: [] }]));
   const result = (name: string, r: Partial<HostResult>): HostResult => {
     const hp = hostPlans.get(name)!;
+    const ch = compiled.hosts.get(name)!;
     return {
       host: name,
       status: 'unchanged',
       changes: hp.changes,
+      // plan: what will run; apply: what ran
+      handlers: opts.mode === 'plan' ? hp.handlers : plannedHandlers(ch, applyState.get(name)!.ran),
       warnings: hp.warnings,
       durationMs: Date.now() - (started.get(name) ?? Date.now()),
       execs: hp.execs,
@@ -135,12 +140,9 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
   const owner = opts.owner ?? 'unknown';
   const failed = new Map<string, HostResult>();
-  const applyState = new Map<string, HostApplyState>(
-    // Handlers an interrupted run left pending run in this run, as if this run's changes notified them.
-    names.map((n) => [n, { applied: [], pending: new Set(hostPlans.get(n)!.pendingHandlers.map((p) => p.name)) }]),
-  );
   const verified = new Map<string, HostResult>();
-  const hasWork = (h: string) => (planned.get(h)?.changed.length ?? 0) > 0 || (hostPlans.get(h)?.pendingHandlers.length ?? 0) > 0;
+  // Handlers an interrupted run left pending are in the host's handler schedule: work even without changes.
+  const hasWork = (h: string) => (planned.get(h)?.changed.length ?? 0) > 0 || (planned.get(h)?.handlerRuns.length ?? 0) > 0;
   const context = (name: string): ApplyContext => {
     const ch = compiled.hosts.get(name)!;
     const hp = hostPlans.get(name)!;
@@ -212,7 +214,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
                   },
                   testFreshLogin: () => transport.testFreshLogin(name),
                 };
-                const verify = lastPlay(ch, planned.get(name)!, hostPlans.get(name)!) === play.index ? verifyProbe(ch) : undefined;
+                const verify = lastPlay(ch, planned.get(name)!) === play.index ? verifyProbe(ch) : undefined;
                 await applyPlay(ch, planned.get(name)!, play.index, remote, context(name), st, opts.emit, verify);
                 if (st.verified) {
                   const v = verdict(name, st.verified, execs);
@@ -284,12 +286,11 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
 
 /**
  * The play after which nothing more changes on this host: its apply exec ends with the verification.
- * Handlers an interrupted run left pending run in the host's first play.
+ * Handlers an interrupted run left pending run in the play of the role that defines them.
  */
-function lastPlay(ch: CompiledHost, p: PlannedHost, hp: HostPlan): number {
+function lastPlay(ch: CompiledHost, p: PlannedHost): number {
   const playOfRole = new Map(ch.roles.map((r) => [r.role.name, r.play]));
-  const first = hp.pendingHandlers.length ? Math.min(...ch.roles.map((r) => r.play)) : -1;
-  return Math.max(first, ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
+  return Math.max(-1, ...p.handlerRuns.map((h) => h.play), ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
 }
 
 const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });
@@ -308,6 +309,8 @@ function recordProbe(dir: string, host: string, output: ProbeOutput): void {
   fs.writeFileSync(path.join(dir, `${host}.json`), JSON.stringify(output, null, 1) + '\n');
 }
 
+const handlerList = (hs: PlannedHandler[]): string => hs.map((h) => `${h.name} ← ${h.notifiedBy.join(', ')}`).join('; ');
+
 function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, HostPlan>): void {
   for (const hp of hostPlans.values()) {
     if (hp.error) continue;
@@ -316,5 +319,9 @@ function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, Hos
     if (!old) hp.error = 'not in the saved plan: make a new plan';
     else if (saved.desired[hp.host] !== ch.desiredHash) hp.error = 'the desired state (inventory, playbook or roles) changed since the plan was saved: make a new plan';
     else if (old.fingerprint !== hp.fingerprint) hp.error = 'the host drifted since the plan was saved (its probed state differs): make a new plan';
+    else if (handlerList(old.handlers ?? []) !== handlerList(hp.handlers)) {
+      // Same state and same roles give the same handlers; a plan saved by another version may not.
+      hp.error = `apply would run handlers [${handlerList(hp.handlers)}] but the saved plan lists [${handlerList(old.handlers ?? [])}]: make a new plan`;
+    }
   }
 }

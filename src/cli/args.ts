@@ -20,6 +20,7 @@ options:
   --out FILE          (plan) save the plan; apply it exactly with apply --plan FILE
   --plan FILE         (apply) apply a saved plan; hosts that drifted since are refused
   --json              machine-readable output
+  -v, --verbose       (plan) list skips and warnings under every host instead of grouping them
   --install-deps      (lab) install missing Debian packages (as root)
   --wipe              (lab down) also delete the hosts' disks and keys
   --connect-timeout S seconds to wait for an SSH handshake (default 10)
@@ -37,6 +38,7 @@ export interface Args {
   out?: string;
   plan?: string;
   json: boolean;
+  verbose: boolean;
   installDeps: boolean;
   wipe: boolean;
   connectTimeoutMs: number;
@@ -61,6 +63,7 @@ export function parse(argv: string[]): Args {
         plan: { type: 'string' },
         inventory: { type: 'string' },
         json: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', short: 'v', default: false },
         'install-deps': { type: 'boolean', default: false },
         wipe: { type: 'boolean', default: false },
         'connect-timeout': { type: 'string' },
@@ -88,6 +91,7 @@ export function parse(argv: string[]): Args {
     out: v.out,
     plan: v.plan,
     json: v.json ?? false,
+    verbose: v.verbose ?? false,
     installDeps: v['install-deps'] ?? false,
     wipe: v.wipe ?? false,
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 10, 1) * 1000,

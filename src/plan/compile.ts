@@ -5,7 +5,7 @@ import type { TObject } from '@sinclair/typebox';
 import type { Inventory, Host } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
 import type { HealthCheck, HostView, Opening, RoleContext, RoleDefinition } from '../roles/types.js';
-import type { Resource } from '../resources/types.js';
+import type { Handler, Resource } from '../resources/types.js';
 import { matchHosts, PatternError } from '../inventory/pattern.js';
 import { availableRoles, loadRole, repoRoot } from '../roles/registry.js';
 import { renderTemplate } from '../roles/template.js';
@@ -27,13 +27,18 @@ export interface CompiledHost {
   resources: Resource[];
   /** resource id → role name (for the executor: which play applies it) */
   roleOf: Map<string, string>;
-  handlers: Map<string, string>;
+  /** handler name → its definition and the role defining it, in the order the roles define them (the order they run) */
+  handlers: Map<string, CompiledHandler>;
   health: HealthCheck[];
   /** paths whose disk size sizing checks ask about */
   diskPaths: string[];
   /** sha256 of the desired state (saved plans are refused when it moved) */
   desiredHash: string;
   warnings: string[];
+}
+
+export interface CompiledHandler extends Handler {
+  role: string;
 }
 
 export interface Compiled {
@@ -174,14 +179,18 @@ function compileHost(
   const openings: Opening[] = allRoles.flatMap((hr) => hr.role.openings?.({ ...base, vars: hr.vars }) ?? []);
   const resources: Resource[] = [];
   const roleOf = new Map<string, string>();
-  const handlers = new Map<string, string>();
+  const handlers = new Map<string, CompiledHandler>();
   const health: HealthCheck[] = [];
   const diskPaths = new Set<string>();
   for (const hr of runRoles) {
     const ctx: RoleContext<unknown> = { ...base, vars: hr.vars, openings, template: (n, data) => renderTemplate(hr.role, n, data) };
-    for (const [name, script] of Object.entries(hr.role.handlers?.(ctx as never) ?? {})) {
-      if (handlers.has(name) && handlers.get(name) !== script) throw new Error(`handler "${name}" is defined differently by two roles of host ${host.name}`);
-      handlers.set(name, script);
+    for (const [name, h] of Object.entries(hr.role.handlers?.(ctx as never) ?? {})) {
+      const prior = handlers.get(name);
+      if (prior) {
+        if (prior.script !== h.script) throw new Error(`handler "${name}" is defined differently by two roles of host ${host.name} (${prior.role} and ${hr.role.name})`);
+        continue;
+      }
+      handlers.set(name, { script: h.script, effect: h.effect, ...(h.restarts ? { restarts: h.restarts } : {}), role: hr.role.name });
     }
     for (const r of hr.role.resources(ctx as never)) {
       const prior = resources.find((x) => x.id === r.id);
@@ -200,7 +209,7 @@ function compileHost(
     for (const n of r.notify) if (!handlers.has(n)) throw new Error(`resource ${r.id} notifies handler "${n}", which no role of host ${host.name} defines`);
   }
   const desiredHash = createHash('sha256')
-    .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers], c: health }))
+    .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers].map(([n, h]) => [n, h.script]), c: health }))
     .digest('hex');
   return { host, roles: runRoles, resources, roleOf, handlers, health, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings] };
 }

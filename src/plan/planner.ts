@@ -7,7 +7,8 @@ import type { ProbeOutput } from './probe-script.js';
 import type { Change } from '../resources/types.js';
 import { parseFacts } from '../facts/probe.js';
 import { checkSizingOnline } from './rules.js';
-import { parseRecords } from './host-records.js';
+import { parseRecords, type PendingHandler } from './host-records.js';
+import { plannedHandlers, scheduleHandlers, type HandlerRun } from './handlers.js';
 
 export interface PlannedHost {
   plan: HostPlan;
@@ -15,15 +16,18 @@ export interface PlannedHost {
   states: unknown[];
   /** resource indexes that have a change, in order */
   changed: number[];
+  /** when each notified handler runs (the executor runs exactly this; plan.handlers shows it) */
+  handlerRuns: HandlerRun[];
 }
 
 export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number): PlannedHost {
   const facts = parseFacts(out.facts);
   const records = parseRecords(out.records ?? '');
-  const plan: HostPlan = { host: ch.host.name, changes: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs, pendingHandlers: [], records };
+  const plan: HostPlan = { host: ch.host.name, changes: [], handlers: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs, records };
   // What an interrupted run left behind is part of the plan: its handlers run on the next apply.
+  const leftPending: PendingHandler[] = [];
   for (const p of records.pending) {
-    if (ch.handlers.has(p.name)) plan.pendingHandlers.push(p);
+    if (ch.handlers.has(p.name)) leftPending.push(p);
     else plan.warnings.push(`handler "${p.name}" is pending since run ${p.runId} (${p.at}) but no role of this host defines it any more: it will not run`);
   }
   for (const a of records.armed) {
@@ -58,10 +62,12 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
     }
   });
   plan.fingerprint = fp.digest('hex');
+  const handlerRuns = scheduleHandlers(ch, changed, leftPending);
+  plan.handlers = plannedHandlers(ch, handlerRuns);
   ch.health.forEach((h, i) => {
     if (out.health[i] !== 0) plan.unhealthy.push(h.name);
   });
-  return { plan, states, changed };
+  return { plan, states, changed, handlerRuns };
 }
 
 /** After apply: every resource must be converged. Returns what still differs. */

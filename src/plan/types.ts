@@ -1,11 +1,27 @@
 // Plain data shared by planner, executor and views. A Plan is serialisable (plan files, --json).
 import type { Change } from '../resources/types.js';
 import type { Facts } from '../facts/types.js';
-import type { HostRecords, PendingHandler } from './host-records.js';
+import type { HostRecords } from './host-records.js';
 
 export interface SkippedResource {
   id: string;
   reason: string;
+}
+
+/** A handler the host's changes will trigger (restart, reload…), as apply will run it. */
+export interface PlannedHandler {
+  /** handler name as the role defines it, e.g. "restart drand" */
+  name: string;
+  /** the role that defines it */
+  role: string;
+  /** human text: "service drand will restart", "service ssh reloads …" */
+  effect: string;
+  /** the unit that restarts, when the handler restarts one — counted in "N service restart(s)" */
+  restarts?: string;
+  /** change ids that notify it, in plan order */
+  notifiedBy: string[];
+  /** left pending by an interrupted run (fault tolerance) */
+  pendingSince?: { runId: string; at: string };
 }
 
 export interface HostPlan {
@@ -13,6 +29,8 @@ export interface HostPlan {
   /** the plan could not be made for this host (unreachable, host key, probe failed, undersized) */
   error?: string;
   changes: Change[];
+  /** handlers the changes trigger, in the order apply will run them */
+  handlers: PlannedHandler[];
   skipped: SkippedResource[];
   warnings: string[];
   /** health checks that failed in the probe (informational when changes are pending) */
@@ -21,8 +39,6 @@ export interface HostPlan {
   fingerprint: string;
   facts?: Facts;
   execs: number;
-  /** handlers an interrupted run left pending (recorded on the host): the next apply runs them */
-  pendingHandlers: PendingHandler[];
   /** provision's own records on the host: lock, armed restores, generation, last run */
   records?: HostRecords;
 }
@@ -37,6 +53,6 @@ export interface Plan {
   createdAt: string;
 }
 
-/** Something to do on the host: changes, or handlers an interrupted run left pending. */
-export const hostHasWork = (h: HostPlan): boolean => h.changes.length > 0 || (h.pendingHandlers?.length ?? 0) > 0;
+/** Something to do on the host: changes, or handlers to run (an interrupted run may have left some pending). */
+export const hostHasWork = (h: HostPlan): boolean => h.changes.length > 0 || (h.handlers?.length ?? 0) > 0;
 export const hasChanges = (p: Plan): boolean => p.hosts.some(hostHasWork);

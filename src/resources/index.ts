@@ -1,6 +1,6 @@
 // The resource types a role declares: `import * as r from '../../src/resources/index.js'`.
 export { ResourceError } from './types.js';
-export type { Action, Change, Resource, ResourceCommon } from './types.js';
+export type { Action, Change, Handler, Resource, ResourceCommon } from './types.js';
 export type { Presence } from './common.js';
 
 export { apt, type AptOptions, type AptState } from './apt.js';
@@ -10,7 +10,7 @@ export { line, type LineOptions, type LineState } from './line.js';
 export { group, type GroupOptions, type GroupState } from './group.js';
 export { user, type UserOptions, type UserState } from './user.js';
 export { systemdUnit, type SystemdUnitOptions, type SystemdUnitState } from './systemd-unit.js';
-export { service, restartScript, reloadScript, type ServiceOptions, type ServiceState } from './service.js';
+export { service, restartHandler, reloadHandler, type ServiceOptions, type ServiceState } from './service.js';
 export { sysctl, type SysctlOptions, type SysctlState } from './sysctl.js';
 export { nftables, type NftablesOptions, type NftablesState } from './nftables.js';
 export { command, type CommandOptions, type CommandState } from './command.js';

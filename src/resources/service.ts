@@ -1,10 +1,10 @@
 // service: a systemd unit enabled at boot and/or running. Restarts on change are handlers:
-// restartScript()/reloadScript() give their sh.
-import type { Resource, ResourceCommon } from './types.js';
+// restartHandler()/reloadHandler() give their sh and the effect the plan shows.
+import type { Handler, Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
 import { common, requireBoolean, resourceParts, seq, type Delta } from './common.js';
-import { requireUnitName } from './systemd-unit.js';
+import { DAEMON_RELOAD, requireUnitName } from './systemd-unit.js';
 import { fieldLines, fieldSummary, type FieldChange } from './render-diff.js';
 
 export interface ServiceOptions extends ResourceCommon {
@@ -31,12 +31,23 @@ const enabledConverged = (want: boolean, unitState: string): boolean =>
   NOT_CONTROLLABLE.has(unitState) || (want ? unitState === 'enabled' : !['enabled', 'enabled-runtime'].includes(unitState));
 const RUNNING = new Set(['active', 'reloading']);
 
-export function restartScript(name: string): string {
-  return `systemctl restart -- ${sh(requireUnitName('service', name, false))}\n`;
+/** Restart a unit; `daemonReload` first when the handler follows a unit-file change of a unit no resource manages. */
+export function restartHandler(name: string, opts: { daemonReload?: boolean } = {}): Handler {
+  const unit = requireUnitName('service', name, false);
+  return {
+    script: `${opts.daemonReload ? `${DAEMON_RELOAD}\n` : ''}systemctl restart -- ${sh(unit)}\n`,
+    effect: `${opts.daemonReload ? 'systemd daemon-reload, then ' : ''}service ${unit} will restart`,
+    restarts: unit,
+  };
 }
 
-export function reloadScript(name: string): string {
-  return `systemctl reload -- ${sh(requireUnitName('service', name, false))}\n`;
+/** Reload a unit (its process keeps running); `check` runs first and stops the reload when it fails (e.g. `sshd -t`). */
+export function reloadHandler(name: string, opts: { check?: string } = {}): Handler {
+  const unit = requireUnitName('service', name, false);
+  return {
+    script: `${opts.check ? `${opts.check}\n` : ''}systemctl reload -- ${sh(unit)}\n`,
+    effect: `service ${unit} reloads${opts.check ? ` (after ${opts.check})` : ''}, its process keeps running`,
+  };
 }
 
 export function service(opts: ServiceOptions): Resource<ServiceState> {

@@ -20,6 +20,19 @@ export interface Change {
   diff?: string;
 }
 
+/**
+ * What a handler does, declared where it is defined (the role), so the plan can say it before it
+ * happens: restartHandler()/reloadHandler() in service.ts build the common ones.
+ */
+export interface Handler {
+  /** POSIX sh run on the host */
+  script: string;
+  /** for humans, e.g. "service drand will restart", "sshd reloads its configuration" */
+  effect: string;
+  /** the unit this handler restarts (a plan counts these as service restarts) */
+  restarts?: string;
+}
+
 export interface ResourceCommon {
   /** handler names to notify when this resource changes (each runs once per host, after all changes) */
   notify?: string[];

@@ -2,7 +2,7 @@
 // `defineRole({...})`. The vars schema (TypeBox, i.e. JSON Schema) is the single source of truth:
 // ajv validates inventory values against it before any connection, and `Static<>` gives the type.
 import type { TObject, Static } from '@sinclair/typebox';
-import type { Resource } from '../resources/types.js';
+import type { Handler, Resource } from '../resources/types.js';
 import type { Facts } from '../facts/types.js';
 
 /** A host as a role sees it: no connection secrets, only what placement and templates need. */
@@ -77,8 +77,11 @@ export interface RoleDefinition<S extends TObject = TObject> {
   placement?: Placement;
   openings?(ctx: Omit<RoleContext<Static<S>>, 'openings' | 'template'>): Opening[];
   resources(ctx: RoleContext<Static<S>>): Resource[];
-  /** handler name → POSIX sh script (e.g. restartScript('ssh')); each notified handler runs once per host, after all changes */
-  handlers?(ctx: RoleContext<Static<S>>): Record<string, string>;
+  /**
+   * handler name → what it runs and what it does (e.g. r.restartHandler('drand')); each notified
+   * handler runs once per host after the play's changes, in the order defined here; the plan lists them
+   */
+  handlers?(ctx: RoleContext<Static<S>>): Record<string, Handler>;
   health?(ctx: RoleContext<Static<S>>): HealthCheck[];
 }
 

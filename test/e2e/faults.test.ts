@@ -129,10 +129,12 @@ describe('fault drills', () => {
     expect(on('f-1', 'cat /etc/fault-app/app.conf /run/fault-app.version').stdout).toBe(`${VERSION}\ndrifted\n`);
     const plan = cli(args('plan', '--limit', 'f-1'));
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toMatch(/restart fault-app: pending since run \d+-[0-9a-f]+ \(/);
-    const json = cliJson<{ hosts: { pendingHandlers: { name: string; runId: string }[] }[] }>(args('plan', '--limit', 'f-1'));
-    expect(json.data.hosts[0]!.pendingHandlers.map((p) => p.name)).toEqual(['restart fault-app']);
-    const status = cliJson<{ hosts: { lastRun: { result: string; by: string; roles: string[] }; pendingHandlers: unknown[] }[] }>(args('status', '--limit', 'f-1'));
+    expect(plan.stdout).toMatch(/then: restart fault-app .*\[pending since interrupted run \d+-[0-9a-f]+ at /);
+    const json = cliJson<{ hosts: { handlers: { name: string; pendingSince?: { runId: string } }[] }[] }>(args('plan', '--limit', 'f-1'));
+    expect(json.data.hosts[0]!.handlers.map((h) => [h.name, !!h.pendingSince])).toEqual([['restart fault-app', true]]);
+    const status = cliJson<{ hosts: { lastRun: { result: string; by: string; roles: string[] }; pendingHandlers: { name: string }[] }[] }>(args('status', '--limit', 'f-1'));
+    expect(status.code).toBe(2);
+    expect(status.data.hosts[0]!.pendingHandlers.map((p) => p.name)).toEqual(['restart fault-app']);
     expect(status.data.hosts[0]!.lastRun.result).toMatch(/^failed: the apply exec stopped/);
     expect(status.data.hosts[0]!.lastRun.roles).toEqual(['fault-app']);
     const healed = cli(args('apply', '--limit', 'f-1'));

@@ -70,6 +70,30 @@ describe('site playbook on the lab fleet', () => {
     for (const h of r.data.hosts) expect([h.host, h.result, h.execs]).toEqual([h.host, 'unchanged', 1]);
   });
 
+  test('a hand edit to drand.service on one node: the plan shows the restart it causes, apply restarts that drand only', () => {
+    const mainPid = (addr: string) => Number(viaBastion(addr, 'systemctl show -p MainPID --value drand').stdout.trim());
+    const before = DRAND.map(mainPid);
+    expect(before.every((p) => p > 0)).toBe(true);
+    viaBastion(DRAND[0], 'echo "# edited by hand" >> /etc/systemd/system/drand.service');
+    const plan = cli(['plan', inv]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toMatch(/^ {2}then: restart drand \(service drand will restart\) ← systemd-unit:drand\.service$/m);
+    // six hosts, one change: the others are one line each, their shared skips listed once
+    expect(plan.stdout.match(/^● [a-z0-9-]+: no changes/gm)).toHaveLength(5);
+    expect(plan.stdout).toMatch(/^skipped on all 6 hosts:\n( {2}.*\n)* {2}apt:auditd, .*service:auditd — auditd cannot run in a container/m);
+    expect(plan.stdout).not.toMatch(/· skip/);
+    expect(plan.stdout).toMatch(/^Plan: 1 change on 1 of 6 hosts, 1 service restart$/m);
+    const r = cliJson<{ hosts: { host: string; result: string; handlers: { name: string; notifiedBy: string[] }[] }[] }>(['apply', inv]);
+    expect(r.code).toBe(0);
+    expect(r.data.hosts.filter((h) => h.handlers.length).map((h) => [h.host, h.handlers.map((x) => [x.name, x.notifiedBy])])).toEqual([
+      ['drand-1', [['restart drand', ['systemd-unit:drand.service']]]],
+    ]);
+    const after = DRAND.map(mainPid);
+    expect(after[0]).toBeGreaterThan(0);
+    expect(after[0]).not.toBe(before[0]);
+    expect(after.slice(1)).toEqual(before.slice(1));
+  });
+
   test('sshd refuses password and keyboard-interactive logins on the bastion', () => {
     for (const user of ['root', 'alice']) {
       const r = ssh(BASTION, 'true', { knownHosts, user, password: true });

@@ -15,7 +15,7 @@ import { gatewayOf } from '../../inventory/lab-network.js';
 import type { Args } from '../args.js';
 import type { Io } from '../io.js';
 import { renderPlan, renderStatus, statusJson } from '../views/plan-view.js';
-import { RunView, summaryTable } from '../views/run-view.js';
+import { RunView, summaryTable, handlersRun } from '../views/run-view.js';
 
 export async function loadAndCompile(a: Args): Promise<Compiled> {
   const invDir = a.positionals[0];
@@ -92,12 +92,13 @@ export async function planOrApply(mode: 'plan' | 'apply' | 'status', a: Args, io
   }
   if (mode === 'plan' && a.out) fs.writeFileSync(a.out, JSON.stringify(stripFacts(plan), null, 2) + '\n', { mode: 0o600 });
   if (a.json) {
-    const pending = new Map(plan.hosts.map((h) => [h.host, h.pendingHandlers]));
-    io.out(JSON.stringify({ mode, interrupted: interrupt.signal.aborted || undefined, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, pendingHandlers: mode === 'plan' ? pending.get(r.host) : undefined, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
+    io.out(JSON.stringify({ mode, interrupted: interrupt.signal.aborted || undefined, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
   } else {
-    if (mode === 'plan') io.out(renderPlan(plan, io.style));
+    if (mode === 'plan') io.out(renderPlan(plan, io.style, { verbose: a.verbose }));
     io.out('');
     io.out(summaryTable(results, io.style));
+    const ran = mode === 'apply' ? handlersRun(results, io.style) : '';
+    if (ran) io.out(`\nhandlers run:\n${ran}`);
     // The plan view already showed each host's error in full.
     if (mode === 'apply') for (const r of results.filter((r) => r.error)) io.out(io.style('red', `\n${r.host}: ${r.error}`));
     if (mode === 'plan' && a.out) io.out(`\nplan saved to ${a.out}; apply exactly this with: provision apply ${a.positionals[0]} --plan ${a.out}`);

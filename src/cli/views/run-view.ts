@@ -2,6 +2,7 @@
 import type { Ora } from 'ora';
 import type { EngineEvent, HostResult } from '../../apply/events.js';
 import type { Style } from './style.js';
+import { handlerLine } from './plan-view.js';
 
 export class RunView {
   private spinner?: Ora;
@@ -77,3 +78,10 @@ const firstLine = (s: string): string => {
   const l = s.split('\n')[0] ?? '';
   return l.length > 80 ? l.slice(0, 77) + '...' : l;
 };
+
+/** apply's own account of the handlers it ran, per host, in the order they ran (the plan listed the same). */
+export function handlersRun(results: HostResult[], s: Style): string {
+  const out: string[] = [];
+  for (const r of results.filter((r) => r.handlers.length)) out.push(`${r.host}:`, ...r.handlers.map((h) => handlerLine(h, s, true)));
+  return out.join('\n');
+}

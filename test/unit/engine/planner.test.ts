@@ -51,6 +51,15 @@ describe('planFromProbe on recorded output', () => {
     expect(unconverged(app1, recorded('drifted'), new Set()).map((c) => c.id)).toEqual(['file:/srv/e2e/message.txt', 'service:e2e-web']);
   });
 
+  test('the handlers a plan lists: the restart its unit change notifies, with effect and the change that notifies it', () => {
+    expect(planFromProbe(app1, recorded('fresh'), 1).plan.handlers).toEqual([
+      { name: 'restart e2e-web', role: 'e2e-app', effect: 'service e2e-web will restart', restarts: 'e2e-web', notifiedBy: ['systemd-unit:e2e-web.service'] },
+    ]);
+    // an edited message file and a stopped service notify nothing; a converged host triggers nothing
+    expect(planFromProbe(app1, recorded('drifted'), 1).plan.handlers).toEqual([]);
+    expect(planFromProbe(app1, recorded('converged'), 1).plan.handlers).toEqual([]);
+  });
+
   test('sizing against facts: enforce fails the host with have and need, warn only warns', () => {
     const needy = { ...app1, roles: app1.roles.map((r) => ({ ...r, role: { ...r.role, sizing: { memoryGiB: 64, cpus: 1, source: 'test' } } })) };
     const enforce = planFromProbe({ ...needy, host: { ...app1.host, sizing: 'enforce' } }, recorded('converged'), 1);

@@ -4,9 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+import type { Connector } from '../../../src/apply/run.js';
 
-export const recorded = (state: string): ProbeOutput =>
-  JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/plan', state, 'app-1.json'), 'utf8')) as ProbeOutput;
+/** `state`: a directory under test/fixtures/plan (e.g. "drifted", "handlers/edited"); `host`: its recording */
+export const recorded = (state: string, host = 'app-1'): ProbeOutput =>
+  JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/plan', state, `${host}.json`), 'utf8')) as ProbeOutput;
 
 export function answer(script: string, probe: ProbeOutput): string {
   const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|records|[srh] \d+)'$/gm;
@@ -22,4 +24,29 @@ export function answer(script: string, probe: ProbeOutput): string {
     out += `${mark}${name}\n${body}\n${mark}end ${status}\n`;
   }
   return out;
+}
+
+type PerHost = ProbeOutput | ((host: string) => ProbeOutput);
+
+/** A connector whose hosts start in `first` and look like `after` once anything was applied. */
+export function replaying(first: PerHost, after: PerHost) {
+  const scripts = new Map<string, string[]>();
+  const of = (p: PerHost, host: string) => (typeof p === 'function' ? p(host) : p);
+  const connector: Connector = {
+    async connect(host) {
+      const sent = scripts.get(host) ?? [];
+      scripts.set(host, sent);
+      return {
+        get execCount() {
+          return sent.length;
+        },
+        async run(script: string) {
+          sent.push(script);
+          return { stdout: answer(script, sent.length === 1 ? of(first, host) : of(after, host)), stderr: '', code: 0 };
+        },
+      };
+    },
+    testFreshLogin: async () => {},
+  };
+  return { connector, scripts };
 }

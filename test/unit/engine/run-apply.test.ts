@@ -6,34 +6,11 @@ import { describe, test, expect, beforeAll } from '@jest/globals';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { loadPlaybook } from '../../../src/playbook/load.js';
 import { compile, type Compiled } from '../../../src/plan/compile.js';
-import { run, type Connector } from '../../../src/apply/run.js';
+import { run } from '../../../src/apply/run.js';
 import type { EngineEvent } from '../../../src/apply/events.js';
-import type { ProbeOutput } from '../../../src/plan/probe-script.js';
-import { answer, recorded } from './replay.js';
+import { recorded, replaying } from './replay.js';
 
 const repo = process.cwd();
-
-/** A connector whose hosts start in `first` and look like `after` once anything was applied. */
-function replaying(first: ProbeOutput, after: ProbeOutput) {
-  const scripts = new Map<string, string[]>();
-  const connector: Connector = {
-    async connect(host) {
-      const sent = scripts.get(host) ?? [];
-      scripts.set(host, sent);
-      return {
-        get execCount() {
-          return sent.length;
-        },
-        async run(script: string) {
-          sent.push(script);
-          return { stdout: answer(script, sent.length === 1 ? first : after), stderr: '', code: 0 };
-        },
-      };
-    },
-    testFreshLogin: async () => {},
-  };
-  return { connector, scripts };
-}
 
 let compiled: Compiled;
 beforeAll(async () => {

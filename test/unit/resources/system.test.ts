@@ -67,9 +67,16 @@ describe('service', () => {
   });
 
   test('handlers: restart and reload scripts, names checked', () => {
-    expect(r.restartScript('drand.service')).toBe('systemctl restart -- drand.service\n');
-    expect(r.reloadScript('nginx')).toBe('systemctl reload -- nginx\n');
-    expect(() => r.restartScript('x; reboot')).toThrow(/not a valid systemd unit name/);
+    expect(r.restartHandler('drand.service')).toEqual({ script: 'systemctl restart -- drand.service\n', effect: 'service drand.service will restart', restarts: 'drand.service' });
+    expect(r.restartHandler('node-exp', { daemonReload: true })).toEqual({
+      script: 'systemctl daemon-reload\nsystemctl restart -- node-exp\n',
+      effect: 'systemd daemon-reload, then service node-exp will restart',
+      restarts: 'node-exp',
+    });
+    expect(r.reloadHandler('nginx')).toEqual({ script: 'systemctl reload -- nginx\n', effect: 'service nginx reloads, its process keeps running' });
+    expect(r.reloadHandler('ssh', { check: '/usr/sbin/sshd -t' }).script).toBe('/usr/sbin/sshd -t\nsystemctl reload -- ssh\n');
+    expect(() => r.restartHandler('x; reboot')).toThrow(/not a valid systemd unit name/);
+    expect(() => r.reloadHandler('x; reboot')).toThrow(/not a valid systemd unit name/);
   });
 
   test('a service with nothing to converge is refused', () => {

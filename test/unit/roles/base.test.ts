@@ -46,7 +46,9 @@ describe('base: sshd drop-in', () => {
     const apply = r.apply({ kind: 'missing' } as FileState);
     expect(apply).toContain('/usr/sbin/sshd -t -f "$w"');
     expect(apply).toContain('Include /etc/ssh/sshd_config');
-    expect(b.handlers['reload ssh']).toMatch(/sshd -t && systemctl reload ssh/);
+    // the check stops the reload: a handler step runs under set -e
+    expect(b.handlers['reload ssh']!.script).toBe('/usr/sbin/sshd -t\nsystemctl reload -- ssh\n');
+    expect(b.handlers['reload ssh']!.restarts).toBeUndefined();
   });
 
   test('the validate command uses %s exactly once (the file resource replaces every %s)', () => {

@@ -146,7 +146,8 @@ describe('drand-http-relay: the daemon', () => {
     }
     expect(lines.some((l) => l.startsWith('ReadWritePaths='))).toBe(false);
     expect(find(b, 'systemd-unit:drand-relay-http.service').notify).toEqual(['restart drand-relay-http']);
-    expect(b.handlers['restart drand-relay-http']).toContain('systemctl restart -- drand-relay-http');
+    expect(b.handlers['restart drand-relay-http']).toMatchObject({ restarts: 'drand-relay-http' });
+    expect(b.handlers['restart drand-relay-http']!.script).toContain('systemctl restart -- drand-relay-http');
     expect(find(b, 'service:drand-relay-http')).toBeDefined();
   });
 

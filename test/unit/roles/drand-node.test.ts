@@ -78,7 +78,8 @@ describe('drand-node: the daemon', () => {
       'ExecStart=/usr/local/bin/drand start --private-listen 10.213.7.21:4444 --public-listen 127.0.0.1:8080 --control 8888 --metrics 10.213.7.21:9080 --folder /var/lib/drand\n',
     );
     expect(find(b, 'systemd-unit:drand.service').notify).toEqual(['restart drand']);
-    expect(b.handlers['restart drand']).toContain('systemctl restart -- drand');
+    expect(b.handlers['restart drand']).toMatchObject({ effect: 'service drand will restart', restarts: 'drand' });
+    expect(b.handlers['restart drand']!.script).toContain('systemctl restart -- drand');
   });
 
   test('dedicated system user and the folder layout, 0700', () => {

@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import type { TObject } from '@sinclair/typebox';
 import type { HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
 import type { Facts } from '../../../src/facts/types.js';
-import type { Resource } from '../../../src/resources/index.js';
+import type { Handler, Resource } from '../../../src/resources/index.js';
 import base from '../../../roles/base/role.js';
 import bastion from '../../../roles/bastion/role.js';
 import drandNode from '../../../roles/drand-node/role.js';
@@ -101,7 +101,7 @@ export interface Built {
   openings: Opening[];
   /** resources per role */
   resources: Record<string, Resource[]>;
-  handlers: Record<string, string>;
+  handlers: Record<string, Handler>;
   health: Record<string, { name: string; script: string }[]>;
   /** every template rendered, by "<role>/<name>" */
   rendered: Map<string, string>;
