@@ -256,5 +256,11 @@ describe('fault drills', () => {
     for (const h of ['f-2', 'f-3']) assertConverged(h);
     // the hung host still records its pending restart for the next run
     expect(on('f-1', 'ls /var/lib/provision/pending | wc -l').stdout.trim()).toBe('1');
-  }, 60_000);
+    // and the hung exec keeps renewing its lease (every 15 s) while it lives: no other run can take the host
+    const expiry = () => Number(on('f-1', 'cut -d" " -f4 /var/lib/provision/lock').stdout.trim());
+    const before = expiry();
+    await new Promise((res) => setTimeout(res, 16_000));
+    expect(expiry()).toBeGreaterThan(before);
+    expect(cli(args('apply', '--limit', 'f-1')).stdout).toMatch(/f-1: locked by \S+ \(run \d+-[0-9a-f]+ since/);
+  }, 90_000);
 });
