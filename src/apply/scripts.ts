@@ -90,8 +90,6 @@ export function takeLockScript(id: RunIdentity, probedGeneration: number): strin
       `fi`,
       `echo $((gen + 1)) > ${GENERATION_FILE}.tmp && mv -f ${GENERATION_FILE}.tmp ${GENERATION_FILE}`,
       writeLock(id, '$now'),
-      // the output of an exec cut by a power loss: no live exec of another run can hold the lock now
-      `find ${RUN_OUT_DIR} -type f ! -name ${sh(`${id.runId}.*`)} -delete 2>/dev/null || :`,
     ].join('\n'),
   );
 }

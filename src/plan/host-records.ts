@@ -5,6 +5,7 @@
 //   lock                 the run working on the host: "RUNID OWNER SINCE EXPIRES" (host epoch seconds)
 //   generation           bumped by every apply that takes the lock: a run that probed before refuses
 //   last-run             the record of the last apply (JSON)
+// and /run/provision/ holds the output of running apply execs (src/apply/scripts.ts).
 // The probe reads all of it in the same single exec (recordsProbe); the executor writes it
 // (src/apply/scripts.ts). Times are judged by the host's own clock, in the same exec that reads them.
 import { STATE_DIR } from '../resources/common.js';
@@ -15,8 +16,11 @@ export const LOCK_FILE = `${STATE_DIR}/lock`;
 export const MUTEX_FILE = `${STATE_DIR}/.mutex`;
 export const GENERATION_FILE = `${STATE_DIR}/generation`;
 export const RECORD_FILE = `${STATE_DIR}/last-run`;
-/** where an apply exec keeps its output until it ends (a dead controller cannot break its pipe) */
-export const RUN_OUT_DIR = `${STATE_DIR}/run`;
+/**
+ * Where an apply exec keeps its output until it ends (a dead controller cannot break its pipe).
+ * Each exec removes its own file; on tmpfs, the file of an exec cut by a power loss goes at boot.
+ */
+export const RUN_OUT_DIR = '/run/provision';
 
 /** a lock not renewed for this long is dead; holders renew every LEASE/4 */
 export const LEASE_SECONDS = 60;

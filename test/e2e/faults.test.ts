@@ -70,7 +70,7 @@ function assertConverged(host: string): void {
       'systemctl is-active fault-app',
       // temp files of atomic writes, of records, of apply output; pending handlers; a lock left behind
       'find /etc/fault-app /etc/systemd/system /var/lib/provision -name ".provision.*" -o -name "*.tmp" | wc -l',
-      'ls -A /var/lib/provision/run /var/lib/provision/pending 2>/dev/null | grep -vc ":$\\|^$" || true',
+      'ls -A /run/provision /var/lib/provision/pending 2>/dev/null | grep -vc ":$\\|^$" || true',
       'test -e /var/lib/provision/lock && echo locked || echo unlocked',
     ].join('; '),
   );
@@ -117,7 +117,7 @@ describe('fault drills', () => {
       await new Promise((r) => setTimeout(r, 50));
       if (on('f-1', 'cat /etc/fault-app/app.conf').stdout.trim() !== VERSION) continue;
       // the apply exec's shells are the processes holding its output file
-      killed = on('f-1', 'p=$(for d in /proc/[0-9]*; do ls -l $d/fd 2>/dev/null | grep -q /var/lib/provision/run/ && echo ${d#/proc/}; done); kill -9 $p && echo $p').stdout.trim();
+      killed = on('f-1', 'p=$(for d in /proc/[0-9]*; do ls -l $d/fd 2>/dev/null | grep -q /run/provision/ && echo ${d#/proc/}; done); kill -9 $p && echo $p').stdout.trim();
     }
     figures.drills++;
     figures.faults++;
@@ -235,7 +235,7 @@ describe('fault drills', () => {
       '(setsid dpkg -i /tmp/fault-pkg.deb >/dev/null 2>&1 &)',
       'for i in $(seq 100); do [ -s /run/fault-pkg.pid ] && break; sleep 0.1; done',
       'kill -9 $(pidof dpkg) $(cat /run/fault-pkg.pid); rm -f /run/fault-pkg.hang /run/fault-pkg.pid; sleep 0.3',
-      'ls /var/lib/dpkg/updates | wc -l; apt-get -s install fault-pkg 2>&1 | grep -c "dpkg was interrupted"',
+      'ls /var/lib/dpkg/updates | wc -l; apt-get install -y --no-download fault-pkg 2>&1 | grep -c "dpkg was interrupted"',
     ].join(' && ');
     const cut = on('f-2', build);
     figures.drills++;
