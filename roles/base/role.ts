@@ -8,7 +8,8 @@ import { defineRole, type HostView, type Opening, type RoleContext } from '../..
 import { isContainer, type Facts } from '../../src/facts/types.js';
 import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
 import { renderRules } from './firewall.js';
-import { RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from './sshd.js';
+import { sh } from '../../src/shell/quote.js';
+import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
 
 const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253, description: 'an IP address, a CIDR or an inventory host name' });
 
@@ -65,6 +66,12 @@ const isJumpHost = (ctx: Ctx): boolean =>
   ctx.host.roles.includes('bastion') || ctx.inventory.hosts.some((h: HostView) => h.jump === ctx.host.name);
 
 const ACCOUNT = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+/** base's sudoers file for a login user other than root (no dot: sudo skips names with one) */
+const LOGIN_SUDOERS = '10-provision-login';
+
+/** The address the controller's connections come from (its jump host, or the controller itself). */
+const loginAddr = (ctx: Ctx): string =>
+  resolveSources(sshSources(ctx).from, ctx.inventory.hosts, 'base: ssh sources')[0]?.text.split('/')[0] ?? '127.0.0.1';
 
 export default defineRole({
   name: 'base',
@@ -115,26 +122,59 @@ export default defineRole({
 
     // --- sshd (seed 000 "SSH Access"; seed 003 "Securing SSH logins") --------------------------
     const root = ctx.loginUser === 'root';
+    const sshdConf = ctx.template('sshd.conf', {
+      host: ctx.host.name,
+      permitRootLogin: root ? 'prohibit-password' : 'no',
+      rootLoginWhy: root
+        ? 'the controller logs in as root (lab): with a key only, never a password'
+        : `the controller logs in as ${ctx.loginUser} and uses sudo: nobody logs in as root`,
+      tcpForwarding: jumpHost ? 'local' : 'no',
+      forwardingWhy: jumpHost
+        ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
+        : 'not a jump host: no forwarding of any kind',
+      loginUser: ctx.loginUser,
+      loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
+    });
+    const settings = sshdSettings(sshdConf);
     res.push(
-      r.file({
-        path: `${SSHD_DROPIN_DIR}/10-provision.conf`,
-        content: ctx.template('sshd.conf', {
-          host: ctx.host.name,
-          permitRootLogin: root ? 'prohibit-password' : 'no',
-          rootLoginWhy: root
-            ? 'the controller logs in as root (lab): with a key only, never a password'
-            : `the controller logs in as ${ctx.loginUser} and uses sudo: nobody logs in as root`,
-          tcpForwarding: jumpHost ? 'local' : 'no',
-          forwardingWhy: jumpHost
-            ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
-            : 'not a jump host: no forwarding of any kind',
-          loginUser: ctx.loginUser,
-          loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
-        }),
-        mode: '0644',
-        validate: sshdValidate(),
+      r.file({ path: `${SSHD_DROPIN_DIR}/10-provision.conf`, content: sshdConf, mode: '0644', validate: sshdValidate(), guard: true, notify: [RELOAD_SSH] }),
+      // In effect: sshd reads every *.conf there, the first value wins — a file provision did not
+      // write is moved aside (guarded: the login test follows, a failure puts it back).
+      r.confDir({
+        path: SSHD_DROPIN_DIR,
+        reads: 'conf',
+        own: ['10-provision.conf', ...(ctx.host.roles.includes('bastion') ? [BASTION_DROPIN] : [])],
+        check: '/usr/sbin/sshd -t',
+        requires: sshdRequires(settings),
+        label: 'sshd_config.d',
         guard: true,
         notify: [RELOAD_SSH],
+      }),
+      // ...and what sshd will do for the controller's next login, as sshd itself computes it
+      r.sshdEffective({ user: ctx.loginUser, addr: loginAddr(ctx), expect: settings }),
+    );
+
+    // --- sudo: the controller's login user, and nobody else's grant (seed 003 "least privilege") --
+    if (!root) {
+      res.push(
+        r.file({
+          path: `/etc/sudoers.d/${LOGIN_SUDOERS}`,
+          content: `# Managed by provision (role base) for ${ctx.host.name}: the controller's account becomes root without a password.\n${ctx.loginUser} ALL=(ALL:ALL) NOPASSWD: ALL\n`,
+          mode: '0440',
+          validate: 'visudo -c -q -f %s',
+        }),
+      );
+    }
+    res.push(
+      r.confDir({
+        path: '/etc/sudoers.d',
+        reads: 'sudoers',
+        own: root ? [] : [LOGIN_SUDOERS],
+        // Debian's README there is comments only
+        tolerate: ['README'],
+        // the whole policy still parses, and the controller still becomes root
+        check: root ? 'visudo -c -q' : `visudo -c -q && sudo -n -l -U ${sh(ctx.loginUser)} -- /bin/sh >/dev/null`,
+        label: 'sudoers.d',
       }),
     );
 
@@ -227,8 +267,7 @@ export default defineRole({
   },
 
   health(ctx) {
-    // the address the controller's connections come from (its jump host, or the controller itself)
-    const from = resolveSources(sshSources(ctx).from, ctx.inventory.hosts, 'base: ssh sources')[0]?.text.split('/')[0] ?? '127.0.0.1';
+    const from = loginAddr(ctx);
     const checks = [
       { name: 'sshd configuration parses', script: '/usr/sbin/sshd -t' },
       {

@@ -3,6 +3,8 @@ import { sh } from '../../src/shell/quote.js';
 import { reloadHandler } from '../../src/resources/index.js';
 
 export const SSHD_DROPIN_DIR = '/etc/ssh/sshd_config.d';
+/** the bastion role's drop-in (base quarantines what is not provision's there: it must know this one) */
+export const BASTION_DROPIN = '20-bastion.conf';
 /** the handler every sshd change notifies (defined by base; handler names are global per host) */
 export const RELOAD_SSH = 'reload ssh';
 /** the Unix group whose members must use key + TOTP on a bastion (role bastion) */
@@ -34,3 +36,30 @@ export const reloadSsh = reloadHandler('ssh', { check: '/usr/sbin/sshd -t' });
 export function sshdEffective(user: string, addr: string): string {
   return `/usr/sbin/sshd -T -C ${sh(`user=${user},host=health-check,addr=${addr}`)}`;
 }
+
+/** how `sshd -T` prints a value a drop-in writes differently (OpenSSH 9.2) */
+const SHOWN_AS: Record<string, Record<string, string>> = { permitrootlogin: { 'prohibit-password': 'without-password' } };
+
+/**
+ * The settings a drop-in makes for every connection (its lines before any Match block), as
+ * `sshd -T` prints them: lowercase keyword → value. What sshd must report in effect.
+ */
+export function sshdSettings(content: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of content.split('\n')) {
+    const line = raw.trim();
+    if (/^match\s/i.test(line)) break;
+    const m = /^([A-Za-z]+)\s+(.+)$/.exec(line);
+    if (!m || line.startsWith('#')) continue;
+    const k = m[1]!.toLowerCase();
+    if (k in out) continue; // sshd keeps the first value
+    out[k] = SHOWN_AS[k]?.[m[2]!] ?? m[2]!;
+  }
+  return out;
+}
+
+/** For a diff: what the role requires for the keyword of an sshd_config line, if it sets it. */
+export const sshdRequires = (settings: Record<string, string>) => (line: string): string | undefined => {
+  const k = /^\s*([A-Za-z]+)\s/.exec(line)?.[1]?.toLowerCase();
+  return k && settings[k] !== undefined ? `${k} ${settings[k]}` : undefined;
+};

@@ -4,8 +4,8 @@
 // only to the operators' addresses (and, through the base role, to the controller).
 import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
-import { defineRole, type RoleContext } from '../../src/roles/types.js';
-import { OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
+import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
+import { BASTION_DROPIN, OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
 import { resolveSources, SOURCE_PATTERN } from '../base/net.js';
 import { sh } from '../../src/shell/quote.js';
 
@@ -64,6 +64,10 @@ function checkOperators(ctx: Ctx): void {
 
 const present = (ctx: Ctx) => ctx.vars.operators.filter((o) => o.state === 'present');
 
+/** An address operators come from (the first of allow_from), for sshd -T. */
+const operatorAddr = (ctx: { vars: { allow_from: string[] }; inventory: { hosts: HostView[] } }): string =>
+  resolveSources(ctx.vars.allow_from, ctx.inventory.hosts, 'bastion.allow_from')[0]?.text.split('/')[0] ?? '127.0.0.1';
+
 export default defineRole({
   name: 'bastion',
   description: 'jump host for operators: key + TOTP (PAM), no sudo or root, operator-IP allowlist',
@@ -108,7 +112,7 @@ export default defineRole({
 
     res.push(
       r.file({
-        path: `${SSHD_DROPIN_DIR}/20-bastion.conf`,
+        path: `${SSHD_DROPIN_DIR}/${BASTION_DROPIN}`,
         content: ctx.template('sshd-bastion.conf', { host: ctx.host.name, group: OPERATORS_GROUP, loginUser: ctx.loginUser }),
         mode: '0644',
         validate: sshdValidate(),
@@ -147,12 +151,24 @@ export default defineRole({
         guard: true,
       }),
     );
+    // In effect: what sshd itself computes for an operator's login (after base's drop-in, this one,
+    // and whatever else is in sshd_config.d — base quarantines files provision did not write).
+    const first = present(ctx)[0];
+    if (first) {
+      res.push(
+        r.sshdEffective({
+          user: first.name,
+          addr: operatorAddr(ctx),
+          expect: { authenticationmethods: 'publickey,keyboard-interactive', kbdinteractiveauthentication: 'yes', passwordauthentication: 'no' },
+        }),
+      );
+    }
     return res;
   },
 
   health(ctx) {
     const ops = present(ctx);
-    const from = resolveSources(ctx.vars.allow_from, ctx.inventory.hosts, 'bastion.allow_from')[0]?.text.split('/')[0] ?? '127.0.0.1';
+    const from = operatorAddr(ctx);
     const checks = [
       {
         name: 'sshd asks operators for the TOTP code',

@@ -7,6 +7,7 @@
 //      the next serial batch starts and a failed health check counts against the play's budget.
 // A failing host never takes the others down: every per-host step is caught and recorded.
 import { randomBytes } from 'node:crypto';
+import { redact } from '../secrets/value.js';
 import pLimit from 'p-limit';
 import type { Compiled, CompiledHost } from '../plan/compile.js';
 import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
@@ -306,7 +307,7 @@ function withDeadline<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
 
 function recordProbe(dir: string, host: string, output: ProbeOutput): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${host}.json`), JSON.stringify(output, null, 1) + '\n');
+  fs.writeFileSync(path.join(dir, `${host}.json`), redact(JSON.stringify(output, null, 1)) + '\n');
 }
 
 const handlerList = (hs: PlannedHandler[]): string => hs.map((h) => `${h.name} ← ${h.notifiedBy.join(', ')}`).join('; ');

@@ -9,6 +9,10 @@ commands:
   apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise, 130 = interrupted
   status INVENTORY                per host: the last apply recorded on it, drift now, pending handlers, lock
   inventory INVENTORY --json      print the resolved inventory (hosts, groups, merged vars)
+  secrets show INVENTORY [SCOPE]  list the encrypted vars (values only with --reveal)
+  secrets edit INVENTORY SCOPE ROLE.VAR   set one secret var: hidden prompt, or stdin when piped (--delete: remove it)
+  secrets encrypt INVENTORY [SCOPE]       SCOPE: encrypt a YAML vars map from stdin into secrets/SCOPE.age;
+                                  no SCOPE: re-encrypt every file to secrets/recipients (after adding one)
   lab up|down|status INVENTORY    run the inventory's hosts as local lab containers
   lab reset [INVENTORY] HOST      wipe one lab host and boot it fresh (a lost machine)
 
@@ -19,6 +23,9 @@ options:
   --forks N           hosts worked on in parallel (default 20)
   --out FILE          (plan) save the plan; apply it exactly with apply --plan FILE
   --plan FILE         (apply) apply a saved plan; hosts that drifted since are refused
+  --identity FILE     age identity for the inventory's secrets (default $PROVISION_AGE_IDENTITY;
+                      a lab inventory: the lab identity)
+  --reveal            (secrets show) print the values, not only their names
   --json              machine-readable output
   -v, --verbose       (plan) list skips and warnings under every host instead of grouping them
   --install-deps      (lab) install missing Debian packages (as root)
@@ -37,6 +44,9 @@ export interface Args {
   forks: number;
   out?: string;
   plan?: string;
+  identity?: string;
+  reveal: boolean;
+  delete: boolean;
   json: boolean;
   verbose: boolean;
   installDeps: boolean;
@@ -64,6 +74,9 @@ export function parse(argv: string[]): Args {
         inventory: { type: 'string' },
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
+        identity: { type: 'string' },
+        reveal: { type: 'boolean', default: false },
+        delete: { type: 'boolean', default: false },
         'install-deps': { type: 'boolean', default: false },
         wipe: { type: 'boolean', default: false },
         'connect-timeout': { type: 'string' },
@@ -90,6 +103,9 @@ export function parse(argv: string[]): Args {
     forks: int('forks', v.forks, 20, 1),
     out: v.out,
     plan: v.plan,
+    identity: v.identity,
+    reveal: v.reveal ?? false,
+    delete: v.delete ?? false,
     json: v.json ?? false,
     verbose: v.verbose ?? false,
     installDeps: v['install-deps'] ?? false,

@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
         return await (await engine()).planOrApply('status', a, io);
       case 'inventory':
         return (await import('./commands/inventory.js')).inventoryCommand(a, io);
+      case 'secrets':
+        return await (await import('./commands/secrets.js')).secretsCommand(a, io);
       case 'lab':
         return await (await import('./commands/lab-main.js')).labMain(a, io);
       default:

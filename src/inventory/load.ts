@@ -14,8 +14,17 @@ import { checkSchema } from '../input/schema-check.js';
 import { HostsFileSchema, type HostsFile, type GroupEntry } from './schema.js';
 import type { Group, Host, Inventory, VarSource } from './types.js';
 import { deepMerge, isPlainObject } from './merge.js';
+import { decryptScope, identityFile, secretScopes, scopeFile } from '../secrets/store.js';
+import { InputError } from '../input/errors.js';
 
-export function loadInventory(dirArg: string): Inventory {
+export interface LoadOptions {
+  /** the age identity file for the inventory's secrets (--identity); else $PROVISION_AGE_IDENTITY */
+  identity?: string;
+  /** false: leave secrets/ alone (the lab commands, which may have to make them first) */
+  secrets?: boolean;
+}
+
+export function loadInventory(dirArg: string, opts: LoadOptions = {}): Inventory {
   const dir = path.resolve(dirArg);
   const hostsFile = path.join(dir, 'hosts.yaml');
   const problems = new ProblemList();
@@ -82,6 +91,7 @@ export function loadInventory(dirArg: string): Inventory {
 
   const groupVars = loadVarsDir(path.join(dir, 'group_vars'), new Set(groups.keys()), 'group', problems);
   const hostVars = loadVarsDir(path.join(dir, 'host_vars'), new Set(Object.keys(doc.hosts)), 'host', problems);
+  const secretVars = opts.secrets === false ? new Map<string, VarSource>() : loadSecrets(dir, new Set([...groups.keys(), ...Object.keys(doc.hosts)]), opts.identity, !!doc.lab, problems);
   problems.throwIfAny();
 
   const defaults = doc.defaults ?? {};
@@ -96,7 +106,10 @@ export function loadInventory(dirArg: string): Inventory {
       return v;
     };
     const spec = Object.assign({}, ...layers.map((l) => l.spec ?? {}));
-    const varSources = [...memberOf.map((g) => groupVars.get(g)), hostVars.get(name)].filter((v): v is VarSource => !!v);
+    // A scope's encrypted secrets come right after its plain vars file: same precedence level.
+    const varSources = [...memberOf, name]
+      .flatMap((scope) => [scope === name ? hostVars.get(name) : groupVars.get(scope), secretVars.get(scope)])
+      .filter((v): v is VarSource => !!v);
     let vars: Record<string, unknown> = {};
     for (const src of varSources) vars = deepMerge(vars, src.data);
     const key = pick('key');
@@ -174,6 +187,29 @@ function loadVarsDir(varsDir: string, known: Set<string>, kind: 'group' | 'host'
       continue;
     }
     out.set(name, { file, data: yaml.data, lineOf: yaml.lineOf });
+  }
+  return out;
+}
+
+/** secrets/<group or host>.age, decrypted in memory: one more vars source per scope. */
+function loadSecrets(dir: string, known: Set<string>, given: string | undefined, isLab: boolean, problems: ProblemList): Map<string, VarSource> {
+  const out = new Map<string, VarSource>();
+  const scopes = secretScopes(dir);
+  if (scopes.length === 0) return out;
+  const identity = identityFile(given, isLab);
+  for (const scope of scopes) {
+    const file = scopeFile(dir, scope);
+    if (!known.has(scope)) {
+      problems.add({ file, at: '', expected: `a secrets file named after a group or host of hosts.yaml (${[...known].sort().join(', ')})`, found: `unknown scope "${scope}"` });
+      continue;
+    }
+    try {
+      const d = decryptScope(file, identity, isLab);
+      out.set(scope, { file: d.file, data: d.data, lineOf: d.lineOf, secret: true });
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      e.problems.forEach((p) => problems.add(p));
+    }
   }
   return out;
 }

@@ -31,6 +31,8 @@ export interface VarSource {
   file: string;
   data: Record<string, unknown>;
   lineOf(at: (string | number)[]): number | undefined;
+  /** decrypted from secrets/<scope>.age (only there may a role's secret vars be set) */
+  secret?: boolean;
 }
 
 export interface Group {
@@ -44,6 +46,8 @@ export interface LabSettings {
   bridge: string;
   /** private IPv4 network of the bridge in CIDR, e.g. "10.213.7.0/24"; the gateway is its first address */
   network: string;
+  /** let this lab inventory give secret vars in plain YAML (never for a real fleet) */
+  allow_plaintext_secrets_for_lab_only?: boolean;
 }
 
 export interface Inventory {

@@ -13,7 +13,7 @@ const SUITE = 'bookworm';
 // python3: the Ansible benchmark peer needs it on the hosts.
 const INCLUDE = 'openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,python3';
 // Bump when prepareBase changes, so existing caches are rebuilt rather than silently reused.
-const RECIPE = 3;
+const RECIPE = 4;
 
 /** Cache directory name: changes whenever what goes into the base changes. */
 export function baseDirFor(mirror: string, hostSources: string): string {
@@ -90,11 +90,7 @@ async function prepareBase(root: string, hostSources: string): Promise<void> {
   await runOk('systemctl', [`--root=${root}`, 'enable', 'systemd-networkd.service']);
   // Unattended apt runs would fight the provisioner for the dpkg lock; fstrim/e2scrub make no sense here.
   await runOk('systemctl', [`--root=${root}`, 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'fstrim.timer', 'e2scrub_all.timer', 'e2scrub_reap.service']);
-  await writeFile(
-    at('etc/ssh/sshd_config.d/10-provision-lab.conf'),
-    '# provision lab: key-only root login, the one host key made for this host before first boot\n' +
-      'PermitRootLogin prohibit-password\nPasswordAuthentication no\nHostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\n',
-  );
+  await labSshdSettings(at('etc/ssh/sshd_config'));
   await dropPamTtyAudit(at('etc/pam.d'));
   await mkdir(at('root/.ssh'), { recursive: true, mode: 0o700 });
   // The hosts use the same Debian archives as this machine (keys: the base's debian-archive-keyring).
@@ -102,6 +98,18 @@ async function prepareBase(root: string, hostSources: string): Promise<void> {
   await writeFile(at('etc/apt/sources.list.d/debian.sources'), hostSources);
   const archives = at('var/cache/apt/archives');
   for (const f of await readdir(archives)) if (f.endsWith('.deb')) await rm(path.join(archives, f));
+}
+
+/**
+ * The lab's own sshd settings go in the main sshd_config, AFTER its `Include sshd_config.d/*.conf`:
+ * sshd keeps the first value it reads, so every setting a role writes in sshd_config.d wins over
+ * them. (A drop-in of the lab's own would compete with the base role's and be quarantined by it.)
+ * Only the one host key made for this host before first boot, and no passwords until a role says so.
+ */
+async function labSshdSettings(file: string): Promise<void> {
+  const text = await readFile(file, 'utf8');
+  if (!/^Include \/etc\/ssh\/sshd_config\.d\/\*\.conf$/m.test(text)) throw new Error(`${file}: no Include of sshd_config.d found: the lab's settings would not come after the roles'`);
+  await writeFile(file, `${text.replace(/\n*$/, '\n')}\n# provision lab (after the Include: the roles' drop-ins win)\nHostKey /etc/ssh/ssh_host_ed25519_key\nPasswordAuthentication no\n`);
 }
 
 /** pam_tty_audit needs the audit subsystem, which a container may not use: with it, every SSH session fails. */

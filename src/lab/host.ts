@@ -1,10 +1,10 @@
 // One lab host: an overlay root made into a host (hostname, address, keys), booted by systemd-nspawn
 // as a detached process whose pid we record, and stopped through nspawn (an orderly poweroff).
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TOOL_PATH } from './exec.js';
-import { renderHostFiles } from './hostfiles.js';
+import { runOk, TOOL_PATH } from './exec.js';
+import { labSudoers, renderHostFiles, sudoUser } from './hostfiles.js';
 import { generateHostKey, readHostKey } from './keys.js';
 import { isMounted, mountOverlay, unmount } from './mounts.js';
 import type { LabNetwork } from './network.js';
@@ -42,14 +42,38 @@ export async function prepareHost(fleet: LabFleet, host: LabHostRef, base: strin
   const etcSsh = path.join(p.merged, 'etc/ssh');
   const fresh = !(await stat(path.join(etcSsh, 'ssh_host_ed25519_key')).then(() => true, () => false));
   const key = fresh ? await generateHostKey(etcSsh, host.name) : await readHostKey(etcSsh);
+  const login = sudoUser(host);
+  if (login) await ensureAccount(p.merged, login);
   for (const f of renderHostFiles(fleet, host, net, labPublicKey)) {
     const target = path.join(p.merged, f.path);
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
     await rm(target, { force: true }); // may be a symlink in the base (e.g. resolv.conf)
     await writeFile(target, f.content, { mode: f.mode });
     await chmod(target, f.mode);
+    if (f.owner) {
+      const { uid, gid } = await accountIds(p.merged, f.owner);
+      await chown(path.dirname(target), uid, gid);
+      await chown(target, uid, gid);
+    }
   }
   emit({ type: 'lab.host.prepared', host: host.name, fresh });
   return key;
+}
+
+/** The login user of a host that does not log in as root: made once, in the sudo group, no password, passwordless sudo. */
+async function ensureAccount(root: string, user: string): Promise<void> {
+  if (await accountIds(root, user).then(() => true, () => false)) return;
+  await runOk('useradd', ['--root', root, '--create-home', '--shell', '/bin/bash', '--groups', 'sudo', '--', user]);
+  const sudoers = labSudoers(user);
+  await writeFile(path.join(root, sudoers.path), sudoers.content, { mode: sudoers.mode });
+  await chmod(path.join(root, sudoers.path), sudoers.mode);
+}
+
+async function accountIds(root: string, user: string): Promise<{ uid: number; gid: number }> {
+  const line = (await readFile(path.join(root, 'etc/passwd'), 'utf8')).split('\n').find((l) => l.startsWith(`${user}:`));
+  if (!line) throw new Error(`lab host ${root}: no account ${user}`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
 }
 
 export async function bootHost(fleet: LabFleet, host: LabHostRef, emit: LabEmit): Promise<number> {

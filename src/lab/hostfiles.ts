@@ -7,7 +7,23 @@ export interface HostFile {
   path: string;
   content: string;
   mode: number;
+  /** an account of the host (its home is made with it); root when absent */
+  owner?: string;
 }
+
+/**
+ * The login user's passwordless sudo, written once when the lab makes the account — what a cloud
+ * image's first boot leaves (cf. cloud-init's 90-cloud-init-users). The base role replaces it with
+ * its own file and quarantines this one; a later `lab up` does not bring it back.
+ */
+export const labSudoers = (user: string): HostFile => ({
+  path: '/etc/sudoers.d/90-provision-lab',
+  content: `# provision lab: the login user becomes root without a password\n${user} ALL=(ALL:ALL) NOPASSWD: ALL\n`,
+  mode: 0o440,
+});
+
+/** The host's login user when it is not root: the lab makes it a sudo user. */
+export const sudoUser = (host: LabHostRef): string | undefined => (host.user && host.user !== 'root' ? host.user : undefined);
 
 export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwork, labPublicKey: string): HostFile[] {
   const peers = fleet.hosts.filter((h) => h.name !== host.name).map((h) => `${h.address}\t${h.name}`);
@@ -38,5 +54,9 @@ export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwo
       mode: 0o644,
     },
     { path: '/root/.ssh/authorized_keys', content: `${labPublicKey}\n`, mode: 0o600 },
+    ...(sudoUser(host)
+      ? [
+{ path: `/home/${host.user}/.ssh/authorized_keys`, content: `${labPublicKey}\n`, mode: 0o600, owner: host.user }]
+      : []),
   ];
 }

@@ -14,6 +14,9 @@ export const LAB_TOOLS: ReadonlyArray<{ command: string; pkg: string }> = [
   { command: 'ssh', pkg: 'openssh-client' },
   { command: 'ssh-keygen', pkg: 'openssh-client' },
   { command: 'ip', pkg: 'iproute2' },
+  // the lab's secrets are encrypted to a lab identity (src/lab/secrets.ts)
+  { command: 'age', pkg: 'age' },
+  { command: 'age-keygen', pkg: 'age' },
 ];
 
 export async function findCommand(command: string): Promise<string | undefined> {

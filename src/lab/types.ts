@@ -5,6 +5,11 @@ export interface LabHostRef {
   address: string;
   /** address of the host this one is reached through: once hardened, nodes accept SSH only from their bastion */
   jump?: string;
+  /**
+   * the inventory's login user; not root: the lab makes it a sudo user (key login, passwordless
+   * sudo through /etc/sudoers.d/90-provision-lab), as a cloud image's first-boot setup does
+   */
+  user?: string;
 }
 
 export interface LabFleet {
@@ -19,6 +24,8 @@ export interface LabFleet {
   /** absolute path of the controller's private key; the public key is keyPath + '.pub' */
   keyPath: string;
   hosts: LabHostRef[];
+  /** the inventory directory: `lab up` (re)generates its lab secrets (src/lab/secrets.ts) */
+  inventoryDir?: string;
 }
 
 export interface LabUpOptions {
@@ -45,6 +52,8 @@ export interface LabUpResult {
 export type LabEvent =
   | { type: 'lab.deps.installing'; packages: string[] }
   | { type: 'lab.key.created'; path: string }
+  | { type: 'lab.identity.created'; path: string }
+  | { type: 'lab.secrets.generated'; file: string; vars: string[] }
   | { type: 'lab.base.cached'; dir: string }
   | { type: 'lab.base.building'; dir: string; mirror: string; log: string }
   | { type: 'lab.base.built'; dir: string; seconds: number }

@@ -5,6 +5,7 @@ import { ensureBase } from './base.js';
 import { checkLabPrerequisites } from './prereqs.js';
 import { bootHost, prepareHost, runningPid } from './host.js';
 import { ensureLabKey, readHostKey } from './keys.js';
+import { ensureLabSecrets } from './secrets.js';
 import { updateKnownHostsFile, type KnownHostLine } from './knownhosts.js';
 import { readAptSources } from './mirror.js';
 import { ensureLabNetwork } from './network.js';
@@ -21,6 +22,7 @@ export async function labUp(fleet: LabFleet, opts: LabUpOptions, emit: LabEmit):
   await checkLabPrerequisites({ installDeps: opts.installDeps }, emit);
   const sources = await readAptSources();
   const labKey = await ensureLabKey(fleet.keyPath, emit);
+  if (fleet.inventoryDir) ensureLabSecrets(fleet.inventoryDir, emit);
   const base = await ensureBase(sources, emit);
   const net = await ensureLabNetwork(fleet, sources, emit);
 

@@ -11,6 +11,7 @@ import { availableRoles, loadRole, repoRoot } from '../roles/registry.js';
 import { renderTemplate } from '../roles/template.js';
 import { InputError, ProblemList } from '../input/errors.js';
 import { resolveRoleVars } from './role-vars.js';
+import { carriesSecret } from '../secrets/value.js';
 import { checkPlacementOffline, checkSizingOffline } from './rules.js';
 import path from 'node:path';
 
@@ -111,7 +112,7 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
   problems.throwIfAny();
   for (const [h, list] of rolesOf) {
     const host = inv.hosts.get(h)!;
-    for (const hr of list) hr.vars = resolveRoleVars(host, hr.role.name, hr.role.vars as TObject, hr.vars, pb, hr.play, problems);
+    for (const hr of list) hr.vars = resolveRoleVars(host, hr.role.name, hr.role.vars as TObject, hr.vars, pb, hr.play, problems, inv.lab?.allow_plaintext_secrets_for_lab_only === true);
   }
   problems.throwIfAny();
 
@@ -208,6 +209,10 @@ function compileHost(
   for (const r of resources) {
     for (const n of r.notify) if (!handlers.has(n)) throw new Error(`resource ${r.id} notifies handler "${n}", which no role of host ${host.name} defines`);
   }
+  // Handlers and health checks are shown and run as plain scripts: a secret there would be printed
+  // or put on a command line. Resources (file content, a command's stdin) are where secrets go.
+  for (const [name, h] of handlers) if (carriesSecret(h.script) || carriesSecret(h.effect)) throw new Error(`handler "${name}" carries a secret: write it to a 0600 file or give it to a command resource's stdin`);
+  for (const h of health) if (carriesSecret(h)) throw new Error(`health check "${h.name}" carries a secret: read it from a 0600 file on the host instead`);
   const desiredHash = createHash('sha256')
     .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers].map(([n, h]) => [n, h.script]), c: health }))
     .digest('hex');

@@ -3,8 +3,9 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { asApply, asProbe, common, requireAbsPath, requireOneLine, requireString, seq, toChange, type Delta } from './common.js';
+import { asApply, asProbe, common, refuseSecret, requireAbsPath, requireOneLine, requireString, seq, toChange, type Delta } from './common.js';
 import { ProbeOutput } from './probe-output.js';
+import { isSecret, type SecretValue } from '../secrets/value.js';
 
 export interface CommandOptions extends ResourceCommon {
   /** what it does, for the plan: "initialise the drand key pair" */
@@ -15,6 +16,12 @@ export interface CommandOptions extends ResourceCommon {
   creates?: string;
   /** done when this sh exits 0; runs in every probe, as root: it must be cheap and read-only */
   unless?: string;
+  /**
+   * text given to `run` on its stdin — the way to pass a secret (a token, a password): a shell
+   * builtin pipes it in, so it is never on any process's command line. A secret anywhere else in
+   * the command is refused.
+   */
+  stdin?: string | SecretValue;
 }
 
 export interface CommandState {
@@ -29,6 +36,8 @@ export function command(opts: CommandOptions): Resource<CommandState> {
   const creates = opts.creates === undefined ? undefined : requireAbsPath(type, name, 'creates', opts.creates);
   const unless = opts.unless === undefined ? undefined : requireString(type, name, 'unless', opts.unless);
   const c = common(type, name, opts);
+  refuseSecretInCommand(c.id, { name, run, creates, unless });
+  const stdin = isSecret(opts.stdin) ? opts.stdin.reveal() : opts.stdin === undefined ? undefined : requireString(type, name, 'stdin', opts.stdin);
   if (creates === undefined && unless === undefined) {
     throw new ResourceError(`${c.id}: give creates or unless, else the command runs on every apply and never converges`);
   }
@@ -51,6 +60,12 @@ export function command(opts: CommandOptions): Resource<CommandState> {
     probe: () => asProbe(probe()),
     parse: (stdout) => ({ done: new ProbeOutput(stdout).has('done') }),
     diff: (s) => toChange(c, delta(s)),
-    apply: (s) => asApply(seq(!s.done && `(\n${run}\n)`)),
+    // printf is a builtin of the remote sh: the value goes from the script (itself on sh's stdin) into a pipe.
+    apply: (s) => asApply(seq(!s.done && (stdin === undefined ? `(\n${run}\n)` : `printf '%s' ${sh(stdin)} | (\n${run}\n)`))),
   };
+}
+
+/** A secret in a command line would show in `ps` and in audit logs: it must go over stdin. */
+function refuseSecretInCommand(id: string, fields: object): void {
+  refuseSecret(id, fields, 'give it to the command on stdin (the stdin option), never in run, unless, creates or name');
 }

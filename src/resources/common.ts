@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { sh } from '../shell/quote.js';
+import { carriesSecret, isSecret } from '../secrets/value.js';
 import { ResourceError, type Action, type Change, type Resource, type ResourceCommon } from './types.js';
 
 /** The fields every resource has, as the Resource contract defines them (one definition, in types.ts). */
@@ -35,12 +36,18 @@ export function common(
   if (wantGuard && !guard.supported) {
     throw new ResourceError(`${id}: guard is not supported by ${type} resources (nothing to restore)`);
   }
+  // Sensitive by construction: desired state that carries a secret is never shown, whatever the role said.
+  const secret = carriesSecret(opts);
+  if (secret && wantGuard) {
+    // The guard backs files up on the host: a copy of a secret outside its own file.
+    throw new ResourceError(`${id}: a resource holding a secret cannot be guarded (its backup would be a second copy on the host)`);
+  }
   return {
     type,
     id,
     notify: [...notify],
     guard: wantGuard,
-    sensitive: opts.sensitive === true,
+    sensitive: opts.sensitive === true || secret,
     ...(opts.skipIf ? { skipIf: opts.skipIf } : {}),
     desired: desiredHash(type, opts),
   };
@@ -50,6 +57,7 @@ export function common(
 function desiredHash(type: string, opts: object): string {
   const stable = (v: unknown): unknown =>
     Buffer.isBuffer(v) ? `base64:${v.toString('base64')}` :
+    isSecret(v) ? v.reveal() :
     Array.isArray(v) ? v.map(stable) :
     v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, stable((v as Record<string, unknown>)[k])])) :
     v;
@@ -91,6 +99,21 @@ export function requireAccount(type: string, key: unknown, field: string, value:
     throw new ResourceError(`${where(type, key)}: ${field} ${JSON.stringify(s)} is not a valid user or group name`);
   }
   return s;
+}
+
+/**
+ * Types that cannot keep a secret private refuse it: a line edit keeps its file's mode and greps for
+ * the line (argv), a unit file and a sysctl are world-readable by design.
+ */
+export function refuseSecret(id: string, opts: object, advice: string): void {
+  if (carriesSecret(opts)) throw new ResourceError(`${id}: carries a secret, which this resource type cannot keep private: ${advice}`);
+}
+
+/** A file holding something sensitive is never readable by every user of the host. */
+export function requirePrivateMode(id: string, sensitive: boolean, mode: string): void {
+  if (sensitive && (parseInt(mode, 8) & 0o004) !== 0) {
+    throw new ResourceError(`${id}: holds a secret but mode ${mode} lets every user read it (use 0600 or 0640)`);
+  }
 }
 
 /** An octal mode as 4 digits: '644' and '0644' both give '0644'. */
@@ -152,9 +175,9 @@ export interface Delta {
   diff?: string;
 }
 
-export function toChange(c: { id: string; type: string }, d: Delta | null): Change | null {
+export function toChange(c: { id: string; type: string; sensitive?: boolean }, d: Delta | null): Change | null {
   if (d === null) return null;
-  return { id: c.id, type: c.type, action: d.action, summary: d.summary, ...(d.diff !== undefined ? { diff: d.diff } : {}) };
+  return { id: c.id, type: c.type, action: d.action, summary: d.summary, ...(d.diff !== undefined ? { diff: d.diff } : {}), ...(c.sensitive ? { sensitive: true } : {}) };
 }
 
 /**
@@ -162,7 +185,7 @@ export function toChange(c: { id: string; type: string }, d: Delta | null): Chan
  * subshell, stdin closed), the delta turned into a Change carrying the resource's id and type.
  */
 export function resourceParts<S>(
-  c: { id: string; type: string },
+  c: { id: string; type: string; sensitive?: boolean },
   p: { probe: () => string; parse: (stdout: string, status: number) => S; delta: (s: S) => Delta | null; apply: (s: S) => string },
 ): Pick<Resource<S>, 'probe' | 'parse' | 'diff' | 'apply'> {
   return {

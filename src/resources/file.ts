@@ -1,6 +1,6 @@
 // file: a whole file with its content, owner and mode, written atomically (optionally validated).
 import { ResourceError, type Resource, type ResourceCommon } from './types.js';
-import { common, asProbe, asApply, toChange, requireAbsPath, requireAccount, requireMode, requirePresence, requireString, type Presence } from './common.js';
+import { common, requirePrivateMode, asProbe, asApply, toChange, requireAbsPath, requireAccount, requireMode, requirePresence, requireString, type Presence } from './common.js';
 import { validateCommand } from './atomic-write.js';
 import {
   absentDelta,
@@ -13,13 +13,14 @@ import {
   type ManagedFile,
 } from './managed-file.js';
 import { ProbeOutput } from './probe-output.js';
+import { isSecret, type SecretValue } from '../secrets/value.js';
 
 export type { FileState };
 
 export interface FileOptions extends ResourceCommon {
   path: string;
-  /** text or bytes; omitted: only existence, owner and mode are managed */
-  content?: string | Buffer;
+  /** text or bytes (a secret var as it is); omitted: only existence, owner and mode are managed */
+  content?: string | Buffer | SecretValue;
   state?: Presence;
   owner?: string;
   group?: string;
@@ -34,6 +35,7 @@ export interface FileResource extends Resource<FileState> {
 
 export function toContent(type: string, key: string, content: unknown): Buffer | undefined {
   if (content === undefined) return undefined;
+  if (isSecret(content)) return Buffer.from(content.reveal(), 'utf8');
   if (typeof content === 'string') return Buffer.from(content, 'utf8');
   if (Buffer.isBuffer(content)) return Buffer.from(content);
   throw new ResourceError(`${type}:${key}: content must be a string or a Buffer`);
@@ -52,6 +54,7 @@ export function file(opts: FileOptions): FileResource {
     mode: requireMode(type, p, opts.mode ?? '0644'),
     sensitive: c.sensitive,
   };
+  requirePrivateMode(c.id, c.sensitive, spec.mode);
   let validate: string | undefined;
   if (opts.validate !== undefined) {
     validate = requireString(type, p, 'validate', opts.validate);

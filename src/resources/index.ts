@@ -14,3 +14,5 @@ export { service, restartHandler, reloadHandler, type ServiceOptions, type Servi
 export { sysctl, type SysctlOptions, type SysctlState } from './sysctl.js';
 export { nftables, type NftablesOptions, type NftablesState } from './nftables.js';
 export { command, type CommandOptions, type CommandState } from './command.js';
+export { confDir, type ConfDirOptions, type ConfDirState, type ConfDirReads } from './conf-dir.js';
+export { sshdEffective, type SshdEffectiveOptions, type SshdEffectiveState } from './sshd-effective.js';

@@ -7,6 +7,7 @@ import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
 import {
   common,
+  refuseSecret,
   fail,
   requireAbsPath,
   requireOneLine,
@@ -66,6 +67,7 @@ export function line(opts: LineOptions): Resource<LineState> {
   const state = requirePresence(type, p, opts.state);
   // The id shows in plans and logs: a sensitive line is named by its hash.
   const key = match ?? (opts.sensitive ? `sha256:${sha256(Buffer.from(text)).slice(0, 16)}` : text);
+  refuseSecret(`${type}:${p}`, opts, 'write the secret with a file resource of mode 0600 instead');
   const c = common(type, `${p}:${key}`, opts, { supported: true });
   // Replacing the first match with a line that does not match would match another line next run.
   if (state === 'present' && match !== undefined && jsMatches(match, text) === false) {

@@ -53,7 +53,8 @@ export const contentDiffers = (f: ManagedFile, s: FileState): boolean =>
   s.kind !== 'file' || (f.content !== undefined && s.sha256 !== sha256(f.content));
 
 function contentDiff(f: ManagedFile, s: FileState): string | undefined {
-  if (f.sensitive || f.content === undefined) return undefined;
+  if (f.content === undefined) return undefined;
+  if (f.sensitive) return `content: (sensitive) ${s.kind === 'file' ? 'changed' : 'new'}`;
   if (s.kind !== 'file') return f.content.length <= MAX_SHOWN_BYTES ? contentPatch(f.path, null, f.content) : undefined;
   if (s.contentB64 === undefined || f.content.length > MAX_SHOWN_BYTES) {
     return `content: ${s.size ?? '?'} bytes (sha256 ${s.sha256?.slice(0, 12)}…) → ${f.content.length} bytes (sha256 ${sha256(f.content).slice(0, 12)}…), too large to show`;
@@ -84,7 +85,7 @@ export function presentDelta(f: ManagedFile, s: FileState): Delta | null {
       const fields = ownershipChanges(s, f);
       if (!content && fields.length === 0) return null;
       const parts = [
-        ...(content ? [f.sensitive ? 'content changed (sensitive, hidden)' : 'content changed'] : []),
+        ...(content ? [f.sensitive ? '(sensitive) changed' : 'content changed'] : []),
         ...(fields.length ? [fieldSummary(fields)] : []),
       ];
       return {

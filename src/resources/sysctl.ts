@@ -3,7 +3,7 @@
 import type { Resource, ResourceCommon } from './types.js';
 import { ResourceError } from './types.js';
 import { sh } from '../shell/quote.js';
-import { common, requireOneLine, resourceParts, seq, type Delta } from './common.js';
+import { common, refuseSecret, requireOneLine, resourceParts, seq, type Delta } from './common.js';
 import { fileProbe, parseFileState, presentDelta, writeScript, type FileState, type ManagedFile } from './managed-file.js';
 import { ProbeOutput } from './probe-output.js';
 import { fieldLines, fieldSummary, joinDiff, type FieldChange } from './render-diff.js';
@@ -35,6 +35,7 @@ export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
   if (typeof opts.value !== 'string' && typeof opts.value !== 'number') throw new ResourceError(`${type}:${key}: value must be a string or a number`);
   const value = normalize(requireOneLine(type, key, 'value', String(opts.value)));
   if (value === '') throw new ResourceError(`${type}:${key}: value is empty`);
+  refuseSecret(`${type}:${key}`, opts, 'sysctl values are world-readable');
   const c = common(type, key, opts);
   const spec: ManagedFile = {
     path: sysctlPath(key),

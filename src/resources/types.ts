@@ -18,6 +18,8 @@ export interface Change {
   summary: string;
   /** unified diff (files) or "- old\n+ new" lines; secrets already redacted */
   diff?: string;
+  /** the resource holds a secret: summary and diff never show its content */
+  sensitive?: boolean;
 }
 
 /**
@@ -42,7 +44,11 @@ export interface ResourceCommon {
    * `guardPaths()`, runs `guardRestore()` and fails the host.
    */
   guard?: boolean;
-  /** never show content or values in a diff or log (keys, passwords, tokens) */
+  /**
+   * never show content or values in a diff or log. Set automatically when the desired state carries
+   * a secret var's plaintext (src/secrets); set it by hand only for content made on the controller
+   * that no secrets file holds.
+   */
   sensitive?: boolean;
   /** skip the resource with a visible reason, decided from facts (e.g. not possible in a container) */
   skipIf?: (facts: Facts) => string | null;

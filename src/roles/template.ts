@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { InputError } from '../input/errors.js';
 import { templatePath } from './registry.js';
 import type { RoleDefinition } from './types.js';
+import { revealAll } from '../secrets/value.js';
 
 // An isolated environment: roles cannot register global helpers that leak into each other.
 const hb = Handlebars.create();
@@ -28,7 +29,9 @@ export function renderTemplate(role: RoleDefinition, name: string, data: object)
     compiled.set(file, tpl);
   }
   try {
-    return tpl(data);
+    // Secret vars render as their plaintext; the output then carries it, so the resource that takes
+    // it is sensitive by construction (src/resources/common.ts).
+    return tpl(revealAll(data));
   } catch (e) {
     const msg = (e as Error).message;
     // Handlebars strict mode: '"name" not defined in [object Object] - 3:4'

@@ -16,11 +16,12 @@ import type { Args } from '../args.js';
 import type { Io } from '../io.js';
 import { renderPlan, renderStatus, statusJson } from '../views/plan-view.js';
 import { RunView, summaryTable, handlersRun } from '../views/run-view.js';
+import { redact } from '../../secrets/value.js';
 
 export async function loadAndCompile(a: Args): Promise<Compiled> {
   const invDir = a.positionals[0];
   if (!invDir) throw new InputError([{ file: '(command line)', at: 'INVENTORY', expected: 'an inventory directory, e.g. inventory/lab', found: 'nothing' }]);
-  const inventory = loadInventory(invDir);
+  const inventory = loadInventory(invDir, { identity: a.identity });
   const playbook = loadPlaybook(resolvePlaybook(a.playbook));
   return compile(inventory, playbook, {
     limit: a.limit,
@@ -86,11 +87,11 @@ export async function planOrApply(mode: 'plan' | 'apply' | 'status', a: Args, io
   const { plan, results } = result;
   const failed = results.some((r) => r.status === 'failed' || r.status === 'unreachable');
   if (mode === 'status') {
-    if (a.json) io.out(JSON.stringify(statusJson(plan), null, 2));
-    else io.out(renderStatus(plan, io.style));
+    if (a.json) io.out(redact(JSON.stringify(statusJson(plan), null, 2)));
+    else io.out(redact(renderStatus(plan, io.style)));
     return failed ? 1 : hasChanges(plan) ? 2 : 0;
   }
-  if (mode === 'plan' && a.out) fs.writeFileSync(a.out, JSON.stringify(stripFacts(plan), null, 2) + '\n', { mode: 0o600 });
+  if (mode === 'plan' && a.out) fs.writeFileSync(a.out, redact(JSON.stringify(stripFacts(plan), null, 2)) + '\n', { mode: 0o600 });
   if (a.json) {
     io.out(JSON.stringify({ mode, interrupted: interrupt.signal.aborted || undefined, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
   } else {

@@ -28,7 +28,8 @@ export async function labMain(a: Args, io: Io): Promise<number> {
 
 /** The lab part of an inventory: its `lab:` section, hosts, known_hosts and key. */
 export function labFleet(invDir: string, host?: string): LabFleet {
-  const inv = loadInventory(invDir);
+  // The lab's secrets are not opened here: `lab up` may first have to make them for this machine.
+  const inv = loadInventory(invDir, { secrets: false });
   const file = path.join(inv.dir, 'hosts.yaml');
   if (!inv.lab) throw new InputError([{ file, at: 'lab', expected: 'a lab section (bridge, network) to run this inventory as lab hosts', found: 'nothing' }]);
   if (host && !inv.hosts.has(host)) throw new InputError([{ file, at: 'hosts', expected: `a host of ${inv.name} (${[...inv.hosts.keys()].join(', ')})`, found: `"${host}"` }]);
@@ -38,10 +39,11 @@ export function labFleet(invDir: string, host?: string): LabFleet {
   if (!fs.existsSync(path.dirname(inv.knownHosts))) throw new InputError([{ file, at: 'defaults.known_hosts', expected: 'a path in an existing directory', found: inv.knownHosts }]);
   return {
     inventoryName: inv.name,
+    inventoryDir: inv.dir,
     bridge: inv.lab.bridge,
     network: inv.lab.network,
     knownHosts: inv.knownHosts,
     keyPath: key,
-    hosts: [...inv.hosts.values()].map((h) => ({ name: h.name, address: h.address, jump: h.jump ? inv.hosts.get(h.jump)!.address : undefined })),
+    hosts: [...inv.hosts.values()].map((h) => ({ name: h.name, address: h.address, jump: h.jump ? inv.hosts.get(h.jump)!.address : undefined, user: h.user })),
   };
 }

@@ -20,6 +20,10 @@ export function describeLabEvent(e: LabEvent): string | undefined {
       return `installing Debian packages: ${e.packages.join(' ')}`;
     case 'lab.key.created':
       return `created the lab key pair ${e.path}`;
+    case 'lab.identity.created':
+      return `created the lab age identity ${e.path} (decrypts this machine's lab secrets; never in git)`;
+    case 'lab.secrets.generated':
+      return `secrets: generated random ${e.vars.join(', ')} into ${e.file} (encrypted to the lab identity)`;
     case 'lab.base.cached':
       return `Debian 12 base: cached (${e.dir})`;
     case 'lab.base.building':

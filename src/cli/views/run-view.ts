@@ -3,6 +3,7 @@ import type { Ora } from 'ora';
 import type { EngineEvent, HostResult } from '../../apply/events.js';
 import type { Style } from './style.js';
 import { handlerLine } from './plan-view.js';
+import { redact } from '../../secrets/value.js';
 
 export class RunView {
   private spinner?: Ora;
@@ -25,7 +26,8 @@ export class RunView {
     const line = this.describe(e);
     if (!line) return;
     if (this.spinner) {
-      this.spinner.text = `${line}  ${this.s('dim', `(${this.done}/${this.total} hosts done)`)}`;
+      // ora writes to the terminal itself, past Io: redact here too.
+      this.spinner.text = `${redact(line)}  ${this.s('dim', `(${this.done}/${this.total} hosts done)`)}`;
     } else this.write(line);
   };
 

@@ -42,10 +42,10 @@ function edit(dir: string, file: string, f: (s: string) => string): void {
   fs.writeFileSync(p, f(fs.readFileSync(p, 'utf8')));
 }
 
-function provision(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
+function provision(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(repo, 'dist/src/cli/main.js'), ...args], {
-      env: { ...process.env, CI: 'true', PROVISION_ROLES_PATH: path.join(good, 'roles'), SSH_AUTH_SOCK: '' },
+      env: { ...process.env, CI: 'true', PROVISION_ROLES_PATH: path.join(good, 'roles'), SSH_AUTH_SOCK: '', PROVISION_AGE_IDENTITY: '', ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -55,7 +55,7 @@ function provision(args: string[]): Promise<{ code: number; stderr: string; stdo
   });
 }
 
-const plan = (dir: string) => provision(['plan', dir, '--playbook', path.join(dir, 'playbook.yaml'), '--connect-timeout', '2']);
+const plan = (dir: string, ...extra: string[]) => provision(['plan', dir, '--playbook', path.join(dir, 'playbook.yaml'), '--connect-timeout', '2', ...extra]);
 
 describe('valid baseline', () => {
   test('check passes offline; plan does try to connect (so the listener can see it)', async () => {
@@ -95,6 +95,120 @@ describe('bad input: a clear error and no connection', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/invalid input — nothing was changed, no connection was opened/);
     expect(r.stderr).toMatch(message);
+    expect(connections).toBe(before);
+  });
+});
+
+// Secrets: the copy gets the role fixture-secret, an age identity, a recipients file and
+// secrets/webs.age holding a valid api_key. Each case breaks one thing.
+const API_KEY = 'k3y-0f-the-fixture-api-2026';
+const age = (args: string[], input?: string): string => execFileSync('age', args, { input, encoding: 'utf8' });
+
+function secretCase(mutate: (dir: string, identity: string) => void): { dir: string; identity: string } {
+  const dir = copyCase(() => {});
+  const identity = path.join(dir, 'operator.key');
+  execFileSync('age-keygen', ['-o', identity], { stdio: 'ignore' });
+  fs.mkdirSync(path.join(dir, 'secrets'));
+  fs.writeFileSync(path.join(dir, 'secrets/recipients'), `# the operator\n${execFileSync('age-keygen', ['-y', identity], { encoding: 'utf8' })}`);
+  edit(dir, 'playbook.yaml', (s) => s.replace('[fixture-web]', '[fixture-web, fixture-secret]'));
+  fs.writeFileSync(path.join(dir, 'secrets/webs.age'), age(['-e', '-a', '-R', path.join(dir, 'secrets/recipients')], `fixture-secret:\n  api_key: ${API_KEY}\n`));
+  mutate(dir, identity);
+  return { dir, identity };
+}
+
+/** Flip one bit of the payload (the last line of the armour before the footer), keeping the armour valid. */
+function tamper(file: string): void {
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  const bytes = Buffer.from(lines.slice(1, -1).join(''), 'base64');
+  bytes[bytes.length - 3]! ^= 1;
+  const body = bytes.toString('base64').replace(/.{1,64}/g, '$&\n');
+  fs.writeFileSync(file, `${lines[0]}\n${body}${lines[lines.length - 1]}\n`);
+}
+
+describe('secrets: a valid encrypted file works, and the plaintext is never printed', () => {
+  test('check passes with the identity; plan connects', async () => {
+    const { dir, identity } = secretCase(() => {});
+    const before = connections;
+    const checked = await provision(['check', dir, '--playbook', path.join(dir, 'playbook.yaml'), '--identity', identity]);
+    expect([checked.code, checked.stderr]).toEqual([0, '']);
+    expect(connections).toBe(before);
+    const r = await plan(dir, '--identity', identity);
+    expect(connections).toBeGreaterThan(before);
+    expect(r.stdout + r.stderr).not.toContain(API_KEY);
+    const shown = await provision(['secrets', 'show', dir, '--identity', identity]);
+    expect(shown.stdout).toBe('webs  fixture-secret.api_key = (sensitive)\n');
+    const invJson = await provision(['inventory', dir, '--json', '--identity', identity]);
+    expect(JSON.parse(invJson.stdout).hosts['web-1'].vars['fixture-secret']).toEqual({ api_key: '(sensitive)' });
+    const revealed = await provision(['secrets', 'show', dir, 'webs', '--reveal', '--identity', identity]);
+    expect(revealed.stdout).toBe(`webs:\n  fixture-secret:\n    api_key: ${API_KEY}\n`);
+  });
+
+  test('the lab may opt in to plain secrets, by name', async () => {
+    const { dir } = secretCase((d) => {
+      fs.rmSync(path.join(d, 'secrets'), { recursive: true });
+      edit(d, 'group_vars/webs.yaml', (s) => `${s}fixture-secret:\n  api_key: ${API_KEY}\n`);
+      edit(d, 'hosts.yaml', (s) => `lab:\n  bridge: prvbadsec0\n  network: 10.213.91.0/24\n  allow_plaintext_secrets_for_lab_only: true\n${s}`);
+    });
+    const checked = await provision(['check', dir, '--playbook', path.join(dir, 'playbook.yaml')]);
+    expect([checked.code, checked.stderr]).toEqual([0, '']);
+  });
+});
+
+const secretCases: [string, (dir: string, identity: string) => string[], RegExp][] = [
+  ['missing identity', () => [], /secrets\/webs\.age: expected an age identity that can decrypt it: --identity FILE or PROVISION_AGE_IDENTITY=FILE, found no identity given/],
+  ['identity file missing', (d) => ['--identity', path.join(d, 'no-such.key')], /secrets\/webs\.age: expected a readable age identity file .*found no file .*no-such\.key/],
+  ['wrong identity', (d) => {
+    execFileSync('age-keygen', ['-o', path.join(d, 'other.key')], { stdio: 'ignore' });
+    return ['--identity', path.join(d, 'other.key')];
+  }, /secrets\/webs\.age: expected a file encrypted to one of your identities .*found none of the identities in .*other\.key can open it/],
+  ['a file no recipient can open', (d, id) => {
+    const stranger = execFileSync('age-keygen', [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const rec = /public key: (age1\S+)/.exec(stranger)![1]!;
+    fs.writeFileSync(path.join(d, 'secrets/webs.age'), age(['-e', '-a', '-r', rec], `fixture-secret:\n  api_key: ${API_KEY}\n`));
+    return ['--identity', id];
+  }, /secrets\/webs\.age: expected a file encrypted to one of your identities .*found none of the identities in .*operator\.key can open it/],
+  ['tampered ciphertext', (d, id) => {
+    tamper(path.join(d, 'secrets/webs.age'));
+    return ['--identity', id];
+  }, /secrets\/webs\.age: expected an intact age file as `provision secrets` writes it, found damaged or tampered ciphertext \(age: .*\)/],
+  ['a secret invalid for its schema', (d, id) => {
+    fs.writeFileSync(path.join(d, 'secrets/webs.age'), age(['-e', '-a', '-R', path.join(d, 'secrets/recipients')], 'fixture-secret:\n  api_key: short-but-8\n'));
+    return ['--identity', id];
+  }, /secrets\/webs\.age:2 at fixture-secret\.api_key: expected a value that must NOT have fewer than 16 characters .*found a secret value \(not shown\)/],
+  ['a secret var in plain YAML', (d, id) => {
+    edit(d, 'group_vars/webs.yaml', (s) => `${s}fixture-secret:\n  api_key: ${API_KEY}\n`);
+    return ['--identity', id];
+  }, /group_vars\/webs\.yaml:4 at fixture-secret\.api_key: expected secret var api_key of role fixture-secret in an encrypted file .*found it in plain YAML/],
+  ['a plain var in an encrypted file', (d, id) => {
+    fs.writeFileSync(path.join(d, 'secrets/webs.age'), age(['-e', '-a', '-R', path.join(d, 'secrets/recipients')], `fixture-secret:\n  api_key: ${API_KEY}\nfixture-web:\n  port: 8081\n`));
+    return ['--identity', id];
+  }, /secrets\/webs\.age:4 at fixture-web\.port: expected only vars role fixture-web marks as Secret\(\) in an encrypted file, found a plain var/],
+  ...([
+    ['world-readable', /file:\/etc\/fixture-secret\.key: holds a secret but mode 0644 lets every user read it/],
+    ['command-line', /command:register: carries a secret, .*give it to the command on stdin/],
+    ['handler', /handler "tell the api" carries a secret/],
+    ['health', /health check "api answers" carries a secret/],
+  ] as const).map(([misuse, message]): [string, (dir: string, identity: string) => string[], RegExp] => [
+    `a role putting a secret where it must not go: ${misuse}`,
+    (d, id) => {
+      edit(d, 'group_vars/webs.yaml', (s) => `${s}fixture-secret:\n  misuse: ${misuse}\n`);
+      return ['--identity', id];
+    },
+    message,
+  ]),
+];
+
+describe('bad secrets input: a clear error, no connection, no plaintext', () => {
+  test.each(secretCases)('%s', async (_name, mutate, message) => {
+    let extra: string[] = [];
+    const { dir } = secretCase((d, id) => (extra = mutate(d, id)));
+    const before = connections;
+    const r = await plan(dir, ...extra);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invalid input — nothing was changed, no connection was opened/);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout + r.stderr).not.toContain(API_KEY);
+    expect(r.stdout + r.stderr).not.toContain('short-but-8');
     expect(connections).toBe(before);
   });
 });

@@ -91,7 +91,7 @@ describe('the schedule with guarded changes (site roles)', () => {
     const all = bastion.resources.map((_, i) => i);
     const runs = scheduleHandlers(bastion, all);
     const guardedSshd = all.filter((i) => bastion.resources[i]!.guard && bastion.resources[i]!.notify.includes('reload ssh'));
-    expect(guardedSshd.map((i) => bastion.resources[i]!.id)).toEqual(['file:/etc/ssh/sshd_config.d/10-provision.conf', 'file:/etc/ssh/sshd_config.d/20-bastion.conf']);
+    expect(guardedSshd.map((i) => bastion.resources[i]!.id)).toEqual(['file:/etc/ssh/sshd_config.d/10-provision.conf', 'conf-dir:/etc/ssh/sshd_config.d', 'file:/etc/ssh/sshd_config.d/20-bastion.conf']);
     expect(runs.filter((r) => r.name === 'reload ssh')).toEqual(guardedSshd.map((i) => ({ name: 'reload ssh', play: 0, afterGuarded: i, notifiedBy: [i] })));
     const atEnd = runs.filter((r) => r.afterGuarded === undefined).map((r) => r.name);
     expect(atEnd).toEqual([...bastion.handlers.keys()].filter((n) => atEnd.includes(n)));

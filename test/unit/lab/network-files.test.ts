@@ -1,5 +1,5 @@
 import { describe, test, expect } from '@jest/globals';
-import { renderHostFiles } from '../../../src/lab/hostfiles.js';
+import { labSudoers, renderHostFiles } from '../../../src/lab/hostfiles.js';
 import { nftTableName, renderLabRuleset } from '../../../src/lab/nft.js';
 import type { LabFleet } from '../../../src/lab/index.js';
 
@@ -58,5 +58,16 @@ describe('per-host files', () => {
     expect(file('/etc/apt/apt.conf.d/01provision-lab-proxy')).toContain('Acquire::http::Proxy "http://10.213.7.1:3242";');
     expect(file('/root/.ssh/authorized_keys')).toBe('ssh-ed25519 AAAAlab provision-lab-controller\n');
     expect(files.find((f) => f.path === '/root/.ssh/authorized_keys')!.mode).toBe(0o600);
+  });
+
+  test('a login user other than root gets the lab key; its passwordless sudo is written once, with the account', () => {
+    const ops = renderHostFiles(fleet, { ...fleet.hosts[0]!, user: 'ops' }, net, 'ssh-ed25519 AAAAlab provision-lab-controller');
+    expect(ops.find((f) => f.path === '/home/ops/.ssh/authorized_keys')).toEqual({ path: '/home/ops/.ssh/authorized_keys', content: 'ssh-ed25519 AAAAlab provision-lab-controller\n', mode: 0o600, owner: 'ops' });
+    expect(ops.some((f) => f.path.startsWith('/etc/sudoers.d/'))).toBe(false);
+    expect(labSudoers('ops')).toMatchObject({ path: '/etc/sudoers.d/90-provision-lab', mode: 0o440 });
+    expect(labSudoers('ops').content).toContain('\nops ALL=(ALL:ALL) NOPASSWD: ALL\n');
+    // nothing of the lab in sshd_config.d: its settings would compete with the base role's
+    expect(files.some((f) => f.path.startsWith('/etc/ssh/'))).toBe(false);
+    expect(renderHostFiles(fleet, { ...fleet.hosts[0]!, user: 'root' }, net, 'k').some((f) => f.path.startsWith('/home/'))).toBe(false);
   });
 });

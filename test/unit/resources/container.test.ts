@@ -47,6 +47,24 @@ describe('recorded in a container: what the plan said', () => {
     expect(resource.diff(before)?.summary).toBe('reload /etc/nftables.conf: the live ruleset changed since it was loaded (flushed or edited by hand)');
   });
 
+  test('systemd: a foreign drop-in turning a sandbox setting off is quarantined, its secret never leaves the host', () => {
+    const { resource, before } = recorded('systemd-unit', 'foreign-dropin');
+    expect(before).toMatchObject({ props: { NoNewPrivileges: 'no', PrivateTmp: 'yes', ExecStart: '/bin/true' } });
+    const c = resource.diff(before)!;
+    expect(c.summary).toBe('quarantine foreign drop-in zz-override.conf of provision-test.service; in effect NoNewPrivileges: no → yes');
+    expect(c.diff).toContain('drop-in zz-override.conf sets NoNewPrivileges=no; the role requires NoNewPrivileges=yes');
+    expect(c.diff).toContain('drop-in zz-override.conf sets Environment=<redacted>');
+    expect(fixture('systemd-unit', 'ct-foreign-dropin')).not.toContain('hunter2');
+    expect(resource.apply(before)).toContain('systemctl daemon-reload');
+  });
+
+  test('systemd: a drop-in the role tolerates is left alone', () => {
+    const { resource, before } = recorded('systemd-unit', 'tolerated');
+    expect(before).toMatchObject({ props: { NoNewPrivileges: 'yes' } });
+    expect((before as { foreign?: unknown }).foreign).toBeUndefined();
+    expect(resource.diff(before)).toBeNull();
+  });
+
   test('systemd: a unit file changed on disk while loaded needs a daemon-reload', () => {
     const { resource, before } = recorded('systemd-unit', 'touched');
     expect(before).toMatchObject({ kind: 'file', needsReload: true });

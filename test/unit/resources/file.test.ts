@@ -52,7 +52,7 @@ describe('file: parse + diff of recorded probes', () => {
     const c = changed('file', 'sensitive');
     expect(c.output).not.toContain('content');
     expect(c.resource.probe()).not.toContain('base64 -w0');
-    expect(c.summary).toBe(`update ${ROOT}/file/secret.key: content changed (sensitive, hidden)`);
+    expect(c.summary).toBe(`update ${ROOT}/file/secret.key: (sensitive) changed`);
     expect(c.diff ?? '').not.toContain('secret');
   });
 
@@ -110,7 +110,7 @@ describe('file: scripts', () => {
   });
 
   test('common options are kept', () => {
-    const f = r.file({ path: '/etc/motd', content: 'x', notify: ['restart sshd'], sensitive: true, skipIf: () => 'container' });
+    const f = r.file({ path: '/etc/motd', content: 'x', mode: '0600', notify: ['restart sshd'], sensitive: true, skipIf: () => 'container' });
     expect(f.notify).toEqual(['restart sshd']);
     expect(f.sensitive).toBe(true);
     expect(f.skipIf?.({} as never)).toBe('container');

@@ -16,10 +16,10 @@ describe('systemdUnit', () => {
 
   test('file right but systemd runs an older one → daemon-reload only', () => {
     const u = r.systemdUnit({ name: 'a.service', content: 'x' });
-    const out = 'kind file\nstat root root 0 0 644 1\nsha256 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\nreload yes\n';
+    const out = 'kind file\nstat root root 0 0 644 1\nsha256 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\nNeedDaemonReload=yes\nDropInPaths=\n';
     const c = u.diff(u.parse(out, 0));
     expect(c?.summary).toBe('daemon-reload: a.service changed on disk since systemd loaded it');
-    expect(u.diff(u.parse(out.replace('reload yes', 'reload no'), 0))).toBeNull();
+    expect(u.diff(u.parse(out.replace('NeedDaemonReload=yes', 'NeedDaemonReload=no'), 0))).toBeNull();
   });
 
   test('unit names are validated', () => {
