@@ -269,7 +269,7 @@ describe('fault drills', () => {
   test('a remote step that hangs: its host times out and fails, the run ends', async () => {
     for (const h of ['f-1', 'f-3']) on(h, 'echo drifted > /etc/fault-app/app.conf && systemctl restart fault-app');
     // the restart handler hangs on f-1 (a start that never finishes)
-    on('f-1', 'mkdir -p /etc/systemd/system/fault-app.service.d && printf "[Service]\\nExecStartPre=/bin/sleep 600\\n" > /etc/systemd/system/fault-app.service.d/hang.conf && systemctl daemon-reload');
+    on('f-1', 'mkdir -p /etc/systemd/system/fault-app.service.d && printf "[Service]\\nExecStartPre=/bin/sleep 600\\n" > /etc/systemd/system/fault-app.service.d/90-drill-hang.conf && systemctl daemon-reload');
     const t0 = Date.now();
     const r = await cliAsync(args('apply', '--json', '--exec-timeout', '8', '--limit', '!f-2')); // f-2 is powered off
     figures.drills++;
