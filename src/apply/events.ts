@@ -27,6 +27,8 @@ export type EngineEvent =
   | { type: 'change.applying'; host: string; change: Change }
   | { type: 'change.applied'; host: string; change: Change }
   | { type: 'guard.login'; host: string; change: string; ok: boolean }
+  /** the host's lock was held by a run whose lease had expired by the host's clock: taken over */
+  | { type: 'lock.takenover'; host: string; runId: string; owner: string; expired: string }
   | { type: 'handler.ran'; host: string; handler: string }
   | { type: 'host.verifying'; host: string }
   | { type: 'host.done'; result: HostResult }

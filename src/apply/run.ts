@@ -16,11 +16,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildProbeScript, type ProbeOutput } from '../plan/probe-script.js';
 import { checkPlacementOnline } from '../plan/rules.js';
-import type { Plan, HostPlan, PlannedHandler } from '../plan/types.js';
+import { hostHasWork, type Plan, type HostPlan, type PlannedHandler } from '../plan/types.js';
 import { batches } from '../playbook/load.js';
 import type { HostView, RoleDefinition } from '../roles/types.js';
 import type { Emit, HostResult } from './events.js';
-import { applyPlay, HostFailure, type HostApplyState } from './executor.js';
+import { applyPlay, HostFailure, type ApplyContext, type HostApplyState } from './executor.js';
+import { LEASE_SECONDS, type RunRecord } from '../plan/host-records.js';
+import { recordScript, releaseLockScript, renewLockScript, stepsScript } from './scripts.js';
 
 export interface Connector {
   connect(host: string): Promise<{ run(script: string): Promise<{ stdout: string; stderr: string; code: number }>; readonly execCount: number }>;
@@ -37,6 +39,12 @@ export interface RunOptions {
   savedPlan?: Plan;
   /** write each host's parsed probe output to this directory (fixtures for planner unit tests) */
   recordProbesTo?: string;
+  /** who runs this (user@controller): the lock's owner and the record's author */
+  owner?: string;
+  /** the inventory's repository commit, for the record on each host */
+  commit?: string;
+  /** aborted: start no new host or batch; running execs finish and the results are returned */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -123,7 +131,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
 
   if (opts.mode === 'plan') {
     const results = plan.hosts.map((hp) =>
-      result(hp.host, hp.error ? { status: planned.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hp.changes.length ? 'changed' : 'unchanged' }),
+      result(hp.host, hp.error ? { status: planned.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hostHasWork(hp) ? 'changed' : 'unchanged' }),
     );
     results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
     return { plan, results };
@@ -131,8 +139,20 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
 
   // 3. Apply, play by play.
   const runId = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+  const owner = opts.owner ?? 'unknown';
   const failed = new Map<string, HostResult>();
   const verified = new Map<string, HostResult>();
+  // Handlers an interrupted run left pending are in the host's handler schedule: work even without changes.
+  const hasWork = (h: string) => (planned.get(h)?.changed.length ?? 0) > 0 || (planned.get(h)?.handlerRuns.length ?? 0) > 0;
+  const context = (name: string): ApplyContext => {
+    const ch = compiled.hosts.get(name)!;
+    const hp = hostPlans.get(name)!;
+    const record: ApplyContext['record'] = {
+      runId, by: owner, playbook: compiled.playbook.file, roles: ch.roles.map((r) => r.role.name), fingerprint: hp.fingerprint, changes: hp.changes.length,
+      ...(opts.commit ? { commit: opts.commit } : {}),
+    };
+    return { runId, owner, generation: hp.records?.generation ?? 0, record };
+  };
   /** the host's result from the probe that ended its last apply exec */
   const verdict = (name: string, out: ProbeOutput, execs: number): HostResult => {
     const ch = compiled.hosts.get(name)!;
@@ -147,55 +167,100 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     const hp = hostPlans.get(name)!;
     if (hp.error) failed.set(name, result(name, { status: planned.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
   }
+  // Between this run's execs on a host (a fresh-login test, other serial batches) the controller
+  // renews the lease itself; during an exec the remote shell does (src/apply/scripts.ts).
+  const busy = new Map<string, number>();
+  const renewer = setInterval(() => {
+    for (const [name, st] of applyState) {
+      if (!st.locked || busy.get(name)) continue;
+      void connect(name).then((c) => c.run(renewLockScript({ runId, owner }))).catch(() => {});
+    }
+  }, (LEASE_SECONDS / 4) * 1000);
+  renewer.unref();
   let aborted = false;
-  for (const play of compiled.plays) {
-    if (aborted) break;
-    const playHosts = play.hosts.filter((h) => compiled.hosts.has(h));
-    const bs = batches(playHosts, play.serial);
-    let playFailed = playHosts.filter((h) => failed.has(h)).length;
-    for (const [bi, batch] of bs.entries()) {
-      const todo = batch.filter((h) => !failed.has(h) && (planned.get(h)?.changed.length ?? 0) > 0);
-      opts.emit({ type: 'play.batch', play: play.name, batch: bi + 1, batches: bs.length, hosts: batch });
-      await Promise.all(
-        todo.map((name) =>
-          limit(async () => {
-            const ch = compiled.hosts.get(name)!;
-            let execs = 0;
-            try {
-              const conn = await connect(name);
-              const remote = {
-                run: async (s: string) => {
-                  try {
-                    return await conn.run(s);
-                  } finally {
-                    execs = conn.execCount - (execBase.get(name) ?? 0);
-                  }
-                },
-                testFreshLogin: () => transport.testFreshLogin(name),
-              };
+  let interrupted = false;
+  const stopped = () => (interrupted ||= opts.signal?.aborted ?? false);
+  try {
+    for (const play of compiled.plays) {
+      if (aborted || stopped()) break;
+      const playHosts = play.hosts.filter((h) => compiled.hosts.has(h));
+      const bs = batches(playHosts, play.serial);
+      let playFailed = playHosts.filter((h) => failed.has(h)).length;
+      for (const [bi, batch] of bs.entries()) {
+        if (stopped()) break;
+        const todo = batch.filter((h) => !failed.has(h) && hasWork(h));
+        opts.emit({ type: 'play.batch', play: play.name, batch: bi + 1, batches: bs.length, hosts: batch });
+        await Promise.all(
+          todo.map((name) =>
+            limit(async () => {
+              // A host not started when the run was interrupted is left alone (it has not started
+              // this play; a host that did, finishes its play).
               const st = applyState.get(name)!;
-              const verify = lastChangedPlay(ch, planned.get(name)!) === play.index ? verifyProbe(ch) : undefined;
-              await applyPlay(ch, planned.get(name)!, play.index, remote, runId, st, opts.emit, verify);
-              if (st.verified) {
-                const v = verdict(name, st.verified, execs);
-                if (v.status === 'failed') {
-                  failed.set(name, v);
-                  playFailed++;
-                } else verified.set(name, v);
+              if (stopped() && !st.locked) return;
+              const ch = compiled.hosts.get(name)!;
+              let execs = 0;
+              let conn: Awaited<ReturnType<typeof connect>> | undefined;
+              try {
+                conn = await connect(name);
+                const c = conn;
+                const remote = {
+                  run: async (s: string) => {
+                    busy.set(name, (busy.get(name) ?? 0) + 1);
+                    try {
+                      return await c.run(s);
+                    } finally {
+                      busy.set(name, busy.get(name)! - 1);
+                      execs = c.execCount - (execBase.get(name) ?? 0);
+                    }
+                  },
+                  testFreshLogin: () => transport.testFreshLogin(name),
+                };
+                const verify = lastPlay(ch, planned.get(name)!) === play.index ? verifyProbe(ch) : undefined;
+                await applyPlay(ch, planned.get(name)!, play.index, remote, context(name), st, opts.emit, verify);
+                if (st.verified) {
+                  const v = verdict(name, st.verified, execs);
+                  if (v.status === 'failed') {
+                    failed.set(name, v);
+                    playFailed++;
+                    await finish(conn, name, v.error!);
+                  } else verified.set(name, v);
+                }
+              } catch (e) {
+                const msg = e instanceof HostFailure ? e.message : `apply failed: ${(e as Error).message}`;
+                // A step that failed cleanly: record the failure and release the lock now. A host that
+                // timed out or went away keeps its lock until its lease runs out (its remote step may
+                // still be running).
+                if (e instanceof HostFailure && conn) await finish(conn, name, msg);
+                st.locked = false; // the controller stops renewing: a lost host's lease runs out
+                failed.set(name, result(name, { status: 'failed', error: msg, changes: st.applied, execs: conn ? conn.execCount - (execBase.get(name) ?? 0) : execs }));
+                playFailed++;
               }
-            } catch (e) {
-              const msg = e instanceof HostFailure ? e.message : `apply failed: ${(e as Error).message}`;
-              failed.set(name, result(name, { status: 'failed', error: msg, changes: applyState.get(name)!.applied, execs }));
-              playFailed++;
-            }
-          }),
-        ),
-      );
-      if (play.maxFailPercentage !== undefined && playHosts.length && (playFailed * 100) / playHosts.length > play.maxFailPercentage) {
-        opts.emit({ type: 'budget.exceeded', play: play.name, failed: playFailed, total: playHosts.length, maxFailPercentage: play.maxFailPercentage });
-        aborted = true;
-        break;
+            }),
+          ),
+        );
+        if (play.maxFailPercentage !== undefined && playHosts.length && (playFailed * 100) / playHosts.length > play.maxFailPercentage) {
+          opts.emit({ type: 'budget.exceeded', play: play.name, failed: playFailed, total: playHosts.length, maxFailPercentage: play.maxFailPercentage });
+          aborted = true;
+          break;
+        }
       }
+    }
+  } finally {
+    clearInterval(renewer);
+  }
+
+  /** After a failure: the record says so, and the lock is released (one small exec). */
+  async function finish(conn: { run(s: string): Promise<unknown> }, name: string, error: string): Promise<void> {
+    const st = applyState.get(name)!;
+    if (!st.tookLock) return; // refused by another run's lock, or never started: not ours to record
+    const ctx = context(name);
+    const rec: RunRecord = { ...ctx.record, at: new Date().toISOString(), result: `failed: ${error.split('\n')[0]}`, changes: st.applied.length };
+    const steps = [{ label: 'record', script: recordScript(rec) }, ...(st.locked ? [{ label: 'release lock', script: releaseLockScript(ctx) }] : [])];
+    try {
+      await conn.run(stepsScript(steps).script);
+      st.locked = false;
+    } catch {
+      // the host is gone: its lease runs out by itself
     }
   }
 
@@ -206,9 +271,11 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     if (done) return done;
     const p = planned.get(name)!;
     const st = applyState.get(name)!;
-    if (p.changed.length > 0) {
-      if (st.applied.length < p.changed.length) return result(name, { status: 'not-run', changes: st.applied, error: aborted ? 'not applied: the failure budget of a play was exceeded' : 'not applied' });
-      return result(name, { status: 'failed', changes: st.applied, error: 'applied, but the verification probe did not run' });
+    if (hasWork(name)) {
+      const why = interrupted ? 'the run was interrupted' : aborted ? 'the failure budget of a play was exceeded' : '';
+      if (!st.execs) return result(name, { status: 'not-run', changes: [], error: `not applied${why ? `: ${why}` : ''}` });
+      // Part of its plays ran: what ran is recorded on the host (pending handlers included).
+      return result(name, { status: 'failed', changes: st.applied, error: `applied in part${why ? ` (${why})` : ''}: the verification probe did not run; plan again` });
     }
     const unhealthy = p.plan.unhealthy;
     if (unhealthy.length) return result(name, { status: 'failed', changes: [], error: `health check failed: ${unhealthy.join(', ')}` });
@@ -218,10 +285,13 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   return { plan, results };
 }
 
-/** The play after which nothing more changes on this host: its apply exec ends with the verification. */
-function lastChangedPlay(ch: CompiledHost, p: PlannedHost): number {
+/**
+ * The play after which nothing more changes on this host: its apply exec ends with the verification.
+ * Handlers an interrupted run left pending run in the play of the role that defines them.
+ */
+function lastPlay(ch: CompiledHost, p: PlannedHost): number {
   const playOfRole = new Map(ch.roles.map((r) => [r.role.name, r.play]));
-  return Math.max(-1, ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
+  return Math.max(-1, ...p.handlerRuns.map((h) => h.play), ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
 }
 
 const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });

@@ -6,7 +6,8 @@ export const USAGE = `usage: provision <command> [options]
 commands:
   check INVENTORY                 validate inventory, playbook and role vars offline (no connection)
   plan INVENTORY                  show what apply would change; exit 0 = nothing, 2 = changes, 1 = error
-  apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise
+  apply INVENTORY                 converge the hosts; exit 0 = every host converged, 1 = otherwise, 130 = interrupted
+  status INVENTORY                per host: the last apply recorded on it, drift now, pending handlers, lock
   inventory INVENTORY --json      print the resolved inventory (hosts, groups, merged vars)
   secrets show INVENTORY [SCOPE]  list the encrypted vars (values only with --reveal)
   secrets edit INVENTORY SCOPE ROLE.VAR   set one secret var: hidden prompt, or stdin when piped (--delete: remove it)

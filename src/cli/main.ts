@@ -22,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
         return await (await engine()).planOrApply('plan', a, io);
       case 'apply':
         return await (await engine()).planOrApply('apply', a, io);
+      case 'status':
+        return await (await engine()).planOrApply('status', a, io);
       case 'inventory':
         return (await import('./commands/inventory.js')).inventoryCommand(a, io);
       case 'secrets':

@@ -4,8 +4,11 @@
 //     order: the lockout guard's login test must meet the reloaded service.
 //   - Every other notified handler runs once, after the last change of the play, in the order the
 //     roles define handlers.
+//   - A handler an interrupted run left pending (recorded on the host) runs like one notified in
+//     the play of the role that defines it.
 import type { CompiledHost } from './compile.js';
 import type { PlannedHandler } from './types.js';
+import type { PendingHandler } from './host-records.js';
 
 export interface HandlerRun {
   name: string;
@@ -15,10 +18,12 @@ export interface HandlerRun {
   afterGuarded?: number;
   /** resource indexes of the changes that notify it, in plan order */
   notifiedBy: number[];
+  /** left pending by an interrupted run (src/plan/host-records.ts) */
+  pendingSince?: { runId: string; at: string };
 }
 
 /** `changed`: resource indexes that have a change, in order (PlannedHost.changed). */
-export function scheduleHandlers(ch: CompiledHost, changed: readonly number[]): HandlerRun[] {
+export function scheduleHandlers(ch: CompiledHost, changed: readonly number[], leftPending: readonly PendingHandler[] = []): HandlerRun[] {
   const playOfRole = new Map(ch.roles.map((r) => [r.role.name, r.play]));
   const playOf = (i: number) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!;
   const runs: HandlerRun[] = [];
@@ -34,9 +39,10 @@ export function scheduleHandlers(ch: CompiledHost, changed: readonly number[]): 
         } else pending.set(n, by);
       }
     }
-    for (const n of ch.handlers.keys()) {
-      const by = pending.get(n);
-      if (by) runs.push({ name: n, play, notifiedBy: by });
+    for (const [n, def] of ch.handlers) {
+      const left = playOfRole.get(def.role) === play ? leftPending.find((p) => p.name === n) : undefined;
+      const by = pending.get(n) ?? (left ? [] : undefined);
+      if (by) runs.push({ name: n, play, notifiedBy: by, ...(left ? { pendingSince: { runId: left.runId, at: left.at } } : {}) });
     }
   }
   return runs;
@@ -52,6 +58,7 @@ export function plannedHandlers(ch: CompiledHost, runs: readonly HandlerRun[]): 
       effect: def.effect,
       ...(def.restarts ? { restarts: def.restarts } : {}),
       notifiedBy: h.notifiedBy.map((i) => ch.resources[i]!.id),
+      ...(h.pendingSince ? { pendingSince: h.pendingSince } : {}),
     };
   });
 }

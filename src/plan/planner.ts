@@ -8,6 +8,7 @@ import type { Change } from '../resources/types.js';
 import { parseFacts } from '../facts/probe.js';
 import { checkSizingOnline } from './rules.js';
 import { checkRelease } from '../facts/release.js';
+import { parseRecords, type PendingHandler } from './host-records.js';
 import { plannedHandlers, scheduleHandlers, type HandlerRun } from './handlers.js';
 
 export interface PlannedHost {
@@ -22,7 +23,20 @@ export interface PlannedHost {
 
 export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number): PlannedHost {
   const facts = parseFacts(out.facts);
-  const plan: HostPlan = { host: ch.host.name, changes: [], handlers: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs };
+  const records = parseRecords(out.records ?? '');
+  const plan: HostPlan = { host: ch.host.name, changes: [], handlers: [], skipped: [], warnings: [...ch.warnings], unhealthy: [], fingerprint: '', facts, execs, records };
+  // What an interrupted run left behind is part of the plan: its handlers run on the next apply.
+  const leftPending: PendingHandler[] = [];
+  for (const p of records.pending) {
+    if (ch.handlers.has(p.name)) leftPending.push(p);
+    else plan.warnings.push(`handler "${p.name}" is pending since run ${p.runId} (${p.at}) but no role of this host defines it any more: it will not run`);
+  }
+  for (const a of records.armed) {
+    plan.warnings.push(`a restore armed by run ${a.runId} at ${a.at} was never confirmed: it puts back the files from before that run's guarded change by itself`);
+  }
+  if (records.lock && !records.lock.expired) {
+    plan.warnings.push(`locked by ${records.lock.owner} (run ${records.lock.runId} since ${records.lock.since}, lease until ${records.lock.expires}): an apply now is refused on this host`);
+  }
   const sizing = checkSizingOnline(ch.roles.map((r) => r.role), facts);
   const errors = checkRelease(facts.os, ch.host.spec.os, ch.roles.map((r) => r.role));
   if (sizing.length) {
@@ -51,7 +65,7 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
     }
   });
   plan.fingerprint = fp.digest('hex');
-  const handlerRuns = scheduleHandlers(ch, changed);
+  const handlerRuns = scheduleHandlers(ch, changed, leftPending);
   plan.handlers = plannedHandlers(ch, handlerRuns);
   ch.health.forEach((h, i) => {
     if (out.health[i] !== 0) plan.unhealthy.push(h.name);

@@ -5,9 +5,12 @@ import { randomBytes } from 'node:crypto';
 import type { Resource } from '../resources/types.js';
 import type { HealthCheck } from '../roles/types.js';
 import { factsProbe } from '../facts/probe.js';
+import { recordsProbe } from './host-records.js';
 
 export interface ProbeOutput {
   facts: string;
+  /** provision's own records on the host (pending handlers, lock, armed restores, last run) */
+  records?: string;
   resources: { stdout: string; status: number }[];
   /** exit status of each health check (0 = healthy) */
   health: number[];
@@ -27,6 +30,8 @@ export function buildProbeScript(opts: { resources: Resource[]; health: HealthCh
   const section = (name: string, body: string) =>
     parts.push(`printf '%s\\n' '${mark}${name}'\n{\n${body}\n} 2>/dev/null </dev/null\nprintf '\\n${mark}end %s\\n' "$?"`);
   if (opts.withFacts) section('facts', factsProbe(opts.diskPaths));
+  // The planning probe also reads provision's own records: what an interrupted run left pending.
+  if (opts.withFacts) section('records', recordsProbe());
   opts.resources.forEach((r, i) => section(`r ${i}`, r.probe()));
   opts.health.forEach((h, i) => {
     const check = `( ${h.script}\n ) >/dev/null 2>&1`;
@@ -57,6 +62,7 @@ export function buildProbeScript(opts: { resources: Resource[]; health: HealthCh
           // The framing printf added one newline before the end marker.
           const text = buf.join('\n').replace(/\n$/, '');
           if (current === 'facts') out.facts = text;
+          else if (current === 'records') out.records = text;
           else if (current.startsWith('r ')) out.resources[Number(current.slice(2))] = { stdout: text, status };
           else if (current.startsWith('h ')) out.health[Number(current.slice(2))] = status;
           current = undefined;

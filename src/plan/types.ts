@@ -1,6 +1,7 @@
 // Plain data shared by planner, executor and views. A Plan is serialisable (plan files, --json).
 import type { Change } from '../resources/types.js';
 import type { Facts } from '../facts/types.js';
+import type { HostRecords } from './host-records.js';
 
 export interface SkippedResource {
   id: string;
@@ -38,6 +39,8 @@ export interface HostPlan {
   fingerprint: string;
   facts?: Facts;
   execs: number;
+  /** provision's own records on the host: lock, armed restores, generation, last run */
+  records?: HostRecords;
 }
 
 export interface Plan {
@@ -50,4 +53,6 @@ export interface Plan {
   createdAt: string;
 }
 
-export const hasChanges = (p: Plan): boolean => p.hosts.some((h) => h.changes.length > 0);
+/** Something to do on the host: changes, or handlers to run (an interrupted run may have left some pending). */
+export const hostHasWork = (h: HostPlan): boolean => h.changes.length > 0 || (h.handlers?.length ?? 0) > 0;
+export const hasChanges = (p: Plan): boolean => p.hosts.some(hostHasWork);

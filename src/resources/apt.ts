@@ -13,6 +13,8 @@ export interface AptOptions extends ResourceCommon {
 export interface AptState {
   /** the packages of this resource that dpkg reports as installed */
   installed: string[];
+  /** a dpkg run was cut ("dpkg was interrupted"): apt refuses to install until `dpkg --configure -a` */
+  interrupted?: boolean;
 }
 
 /** apt-get update runs when this stamp is missing, older than an hour, or older than the sources. */
@@ -49,7 +51,7 @@ export function apt(opts: AptOptions): Resource<AptState> {
         .filter((w) => w.length === 4 && w[3] === 'installed')
         .map((w) => w[0] as string),
     );
-    return { installed: names.filter((n) => installed.has(n)) };
+    return { installed: names.filter((n) => installed.has(n)), ...(/^!interrupted$/m.test(stdout) ? { interrupted: true } : {}) };
   };
 
   const pending = (s: AptState): string[] =>
@@ -57,24 +59,31 @@ export function apt(opts: AptOptions): Resource<AptState> {
 
   const delta = (s: AptState): Delta | null => {
     const todo = pending(s);
+    if (s.interrupted) {
+      const then = todo.length ? `, then ${state === 'present' ? 'install' : 'remove'} ${todo.join(', ')}` : '';
+      return { action: 'run', summary: `dpkg was interrupted: dpkg --configure -a${then}`, diff: ['> dpkg --configure -a', ...todo.map((n) => `${state === 'present' ? '+' : '-'} ${n}`)].join('\n') };
+    }
     if (todo.length === 0) return null;
     return state === 'present'
       ? { action: 'create', summary: `install ${todo.join(', ')}`, diff: todo.map((n) => `+ ${n}`).join('\n') }
       : { action: 'delete', summary: `remove ${todo.join(', ')}`, diff: todo.map((n) => `- ${n}`).join('\n') };
   };
 
+  // keep the local version of a changed conffile (the file resources own it), never prompt
+  const keep = '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
   const apply = (s: AptState): string => {
     const todo = pending(s);
-    if (todo.length === 0) return '';
-    if (state === 'absent') return seq(`${APT} remove -y ${shArgs(todo)}`);
-    // keep the local version of a changed conffile (the file resources own it), never prompt
-    const keep = '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
-    return seq(updateIfStale, `${APT} ${keep} install -y --no-install-recommends ${shArgs(todo)}`);
+    // A cut install is finished first (what apt itself asks for), under apt's lock timeout.
+    const repair = s.interrupted ? 'DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a' : undefined;
+    if (todo.length === 0) return seq(repair);
+    if (state === 'absent') return seq(repair, `${APT} remove -y ${shArgs(todo)}`);
+    return seq(repair, updateIfStale, `${APT} ${keep} install -y --no-install-recommends ${shArgs(todo)}`);
   };
 
   return {
     ...c,
-    probe: () => asProbe(`dpkg-query -W -f='\${Package} \${Status}\\n' -- ${shArgs(names)} 2>/dev/null`),
+    // dpkg leaves files in updates/ while it works: left behind, dpkg was interrupted (no fork to see it)
+    probe: () => asProbe(`dpkg-query -W -f='\${Package} \${Status}\\n' -- ${shArgs(names)} 2>/dev/null\nfor f in /var/lib/dpkg/updates/*; do [ -e "$f" ] && echo '!interrupted'; break; done`),
     parse,
     diff: (s) => toChange(c, delta(s)),
     apply: (s) => asApply(apply(s)),

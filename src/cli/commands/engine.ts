@@ -1,6 +1,8 @@
 // check / plan / apply: load and validate everything offline, then (plan, apply) run the engine.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { loadInventory } from '../../inventory/load.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { compile, type Compiled } from '../../plan/compile.js';
@@ -12,7 +14,7 @@ import { Transport } from '../../transport/index.js';
 import { gatewayOf } from '../../inventory/lab-network.js';
 import type { Args } from '../args.js';
 import type { Io } from '../io.js';
-import { renderPlan } from '../views/plan-view.js';
+import { renderPlan, renderStatus, statusJson } from '../views/plan-view.js';
 import { RunView, summaryTable, handlersRun } from '../views/run-view.js';
 import { redact } from '../../secrets/value.js';
 
@@ -49,7 +51,7 @@ export async function checkCommand(a: Args, io: Io): Promise<number> {
   return 0;
 }
 
-export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Promise<number> {
+export async function planOrApply(mode: 'plan' | 'apply' | 'status', a: Args, io: Io): Promise<number> {
   const compiled = await loadAndCompile(a);
   const saved = a.plan ? readPlan(a.plan) : undefined;
   checkKeyFiles(compiled);
@@ -57,18 +59,41 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
   const transport = new Transport(compiled.inventory, { connectTimeoutMs: a.connectTimeoutMs });
   const view = new RunView(io.interactive && !a.json, io.style, compiled.hosts.size, (l) => io.err(l));
   await view.start(`${mode}: ${compiled.hosts.size} host(s) of ${compiled.inventory.name}`);
+  // Ctrl-C: the first stops new hosts and batches (running execs finish, the summary is printed,
+  // exit 130); the second exits at once. What the hosts record keeps either safe for the next run.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) {
+      io.err(io.style('red', 'interrupted again: exiting now (a running remote step finishes on its host; plan to see what is pending)'));
+      process.exit(130);
+    }
+    interrupt.abort();
+    io.err(io.style('yellow', 'interrupted: starting nothing new, letting running steps finish (Ctrl-C again to exit now)'));
+  };
+  process.on('SIGINT', onSigint);
   let result;
   try {
     // PROVISION_RECORD_PROBES=DIR keeps each host's probe output: how test/fixtures/plan/ was recorded.
-    result = await run(compiled, transport, { mode, forks: a.forks, execTimeoutMs: a.execTimeoutMs, emit: view.onEvent, savedPlan: saved, recordProbesTo: process.env.PROVISION_RECORD_PROBES || undefined });
+    result = await run(compiled, transport, {
+      mode: mode === 'apply' ? 'apply' : 'plan', forks: a.forks, execTimeoutMs: a.execTimeoutMs, emit: view.onEvent, savedPlan: saved,
+      recordProbesTo: process.env.PROVISION_RECORD_PROBES || undefined,
+      owner: `${os.userInfo().username}@${os.hostname()}`, commit: repoCommit(compiled.inventory.dir), signal: interrupt.signal,
+    });
   } finally {
     view.stop();
+    process.off('SIGINT', onSigint);
     await transport.close();
   }
   const { plan, results } = result;
+  const failed = results.some((r) => r.status === 'failed' || r.status === 'unreachable');
+  if (mode === 'status') {
+    if (a.json) io.out(redact(JSON.stringify(statusJson(plan), null, 2)));
+    else io.out(redact(renderStatus(plan, io.style)));
+    return failed ? 1 : hasChanges(plan) ? 2 : 0;
+  }
   if (mode === 'plan' && a.out) fs.writeFileSync(a.out, redact(JSON.stringify(stripFacts(plan), null, 2)) + '\n', { mode: 0o600 });
   if (a.json) {
-    io.out(JSON.stringify({ mode, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
+    io.out(JSON.stringify({ mode, interrupted: interrupt.signal.aborted || undefined, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
   } else {
     if (mode === 'plan') io.out(renderPlan(plan, io.style, { verbose: a.verbose }));
     io.out('');
@@ -79,8 +104,18 @@ export async function planOrApply(mode: 'plan' | 'apply', a: Args, io: Io): Prom
     if (mode === 'apply') for (const r of results.filter((r) => r.error)) io.out(io.style('red', `\n${r.host}: ${r.error}`));
     if (mode === 'plan' && a.out) io.out(`\nplan saved to ${a.out}; apply exactly this with: provision apply ${a.positionals[0]} --plan ${a.out}`);
   }
-  if (mode === 'plan') return results.some((r) => r.status === 'failed' || r.status === 'unreachable') ? 1 : hasChanges(plan) ? 2 : 0;
+  if (interrupt.signal.aborted) return 130;
+  if (mode === 'plan') return failed ? 1 : hasChanges(plan) ? 2 : 0;
   return results.every((r) => r.status === 'changed' || r.status === 'unchanged') ? 0 : 1;
+}
+
+/** The inventory's git commit ("+dirty" with local changes), or undefined when it is not in git. */
+function repoCommit(dir: string): string | undefined {
+  const git = (...args: string[]) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return undefined;
+  const dirty = git('status', '--porcelain', '--', '.').stdout.trim() !== '';
+  return head.stdout.trim() + (dirty ? '+dirty' : '');
 }
 
 /** A missing key file is bad input: say so before any connection. */

@@ -2,7 +2,7 @@
 // trigger ("then: restart drand (service drand will restart) ← file:…") in the order apply runs them.
 // A host with nothing to change is ONE line; skips and warnings that several hosts share are
 // listed once with those hosts (--verbose lists them under every host instead).
-import type { HostPlan, Plan, PlannedHandler } from '../../plan/types.js';
+import { hostHasWork, type HostPlan, type Plan, type PlannedHandler } from '../../plan/types.js';
 import type { Style } from './style.js';
 
 const SIGN = { create: '+', update: '~', delete: '-', run: '>' } as const;
@@ -20,7 +20,10 @@ export function renderPlan(plan: Plan, s: Style, opts: PlanViewOptions = {}): st
       continue;
     }
     const restarts = restartCount([h]);
-    const head = h.changes.length ? s('yellow', count(h.changes.length, 'change') + (restarts ? `, ${count(restarts, 'service restart')}` : '')) : s('green', 'no changes');
+    const left = h.handlers.filter((x) => x.pendingSince).length;
+    const head = hostHasWork(h)
+      ? s('yellow', [h.changes.length && count(h.changes.length, 'change'), restarts && count(restarts, 'service restart'), left && `${left} left pending by an interrupted run`].filter(Boolean).join(', '))
+      : s('green', 'no changes');
     const quiet = grouped ? [h.skipped.length && count(h.skipped.length, 'skip'), h.warnings.length && count(h.warnings.length, 'warning')].filter(Boolean) : [];
     out.push(s('bold', `● ${h.host}`) + `: ${head}` + (quiet.length ? s('gray', ` (${quiet.join(', ')}, listed below)`) : ''));
     for (const c of h.changes) {
@@ -117,6 +120,52 @@ function hostsPhrase(hosts: string[], of: number): string {
   if (hosts.length === of) return of === 2 ? 'on both hosts' : `on all ${of} hosts`;
   const shown = hosts.length > 8 ? [...hosts.slice(0, 6), `… and ${hosts.length - 6} more`] : hosts;
   return `on ${hosts.length} hosts (${shown.join(', ')})`;
+}
+
+/** `provision status`: per host, the last apply recorded on it beside what differs now. */
+export function statusJson(plan: Plan) {
+  return {
+    hosts: plan.hosts.map((h) => ({
+      host: h.host,
+      error: h.error,
+      lastRun: h.records?.lastRun ?? null,
+      drift: h.changes.map((c) => ({ id: c.id, summary: c.summary })),
+      pendingHandlers: leftPending(h),
+      lock: h.records?.lock ?? null,
+      armedRestores: h.records?.armed ?? [],
+      generation: h.records?.generation ?? 0,
+    })),
+  };
+}
+
+export function renderStatus(plan: Plan, s: Style): string {
+  const out: string[] = [];
+  for (const h of plan.hosts) {
+    if (h.error) {
+      out.push(s('red', `✗ ${h.host}: ${h.error}`));
+      continue;
+    }
+    const pending = leftPending(h);
+    out.push(s('bold', `● ${h.host}`) + `: ${hostHasWork(h) ? s('yellow', `${h.changes.length} drifted, ${pending.length} handler(s) left pending`) : s('green', 'converged')}`);
+    out.push(`  last apply: ${lastRun(h, s)}`);
+    for (const c of h.changes) out.push(`  ~ ${c.id}  ${s('dim', c.summary)}`);
+    for (const p of pending) out.push(`  > ${p.name}: pending since run ${p.runId} (${p.at})`);
+    const lock = h.records?.lock;
+    if (lock) out.push(`  lock: ${lock.owner}, run ${lock.runId} since ${lock.since}, lease until ${lock.expires}${lock.expired ? s('yellow', ' (expired: the next apply takes it over)') : ''}`);
+    for (const a of h.records?.armed ?? []) out.push(s('yellow', `  ! restore armed by run ${a.runId} at ${a.at}, never confirmed`));
+  }
+  return out.join('\n');
+}
+
+/** Handlers an interrupted run left pending on the host (the next apply runs them). */
+const leftPending = (h: HostPlan) => h.handlers.flatMap((x) => (x.pendingSince ? [{ name: x.name, ...x.pendingSince }] : []));
+
+function lastRun(h: HostPlan, s: Style): string {
+  const r = h.records?.lastRun;
+  if (!r) return s('dim', 'none recorded');
+  const result = r.result === 'applied' ? s('green', r.result) : s('red', r.result);
+  return `${r.at} by ${r.by}, run ${r.runId}: ${result}, ${r.changes} change(s); roles ${r.roles.join(', ')}; playbook ${r.playbook}` +
+    `${r.commit ? `; commit ${r.commit}` : ''}; plan ${r.fingerprint.slice(0, 12)}`;
 }
 
 function colourDiff(diff: string, s: Style): string {

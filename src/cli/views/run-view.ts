@@ -49,6 +49,8 @@ export class RunView {
         return `${e.host}: applied ${e.change.id}`;
       case 'guard.login':
         return `${e.host}: fresh login after ${e.change}: ${e.ok ? 'ok' : this.s('red', 'FAILED — restoring')}`;
+      case 'lock.takenover':
+        return this.s('yellow', `${e.host}: took over the lock of run ${e.runId} by ${e.owner}: its lease expired at ${e.expired} (host clock)`);
       case 'handler.ran':
         return `${e.host}: ran handler ${e.handler}`;
       case 'host.verifying':

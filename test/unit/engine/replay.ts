@@ -11,12 +11,13 @@ export const recorded = (state: string, host = 'app-1'): ProbeOutput =>
   JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/plan', state, `${host}.json`), 'utf8')) as ProbeOutput;
 
 export function answer(script: string, probe: ProbeOutput): string {
-  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|[srh] \d+)'$/gm;
+  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|records|[srh] \d+)'$/gm;
   let out = '';
   for (const [, mark, name] of script.matchAll(opening)) {
     const [kind, index] = name!.split(' ');
     const [body, status] =
       kind === 'facts' ? [probe.facts, 0]
+      : kind === 'records' ? [probe.records ?? '', 0]
       : kind === 'r' ? [probe.resources[Number(index)]!.stdout, probe.resources[Number(index)]!.status]
       : kind === 'h' ? ['', probe.health[Number(index)]!]
       : ['', 0];
