@@ -9,7 +9,7 @@ import { isContainer, type Facts } from '../../src/facts/types.js';
 import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
 import { renderRules } from './firewall.js';
 import { sh } from '../../src/shell/quote.js';
-import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
+import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
 
 const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253, description: 'an IP address, a CIDR or an inventory host name' });
 
@@ -133,6 +133,7 @@ export default defineRole({
         ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
         : 'not a jump host: no forwarding of any kind',
       loginUser: ctx.loginUser,
+      crypto: sshCryptoLines(),
       loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
     });
     const settings = sshdSettings(sshdConf);
