@@ -8,6 +8,7 @@ import { defineRole, type HostView, type Opening, type RoleContext } from '../..
 import { isContainer, type Facts } from '../../src/facts/types.js';
 import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
 import { renderRules } from './firewall.js';
+import { updateResources } from './updates.js';
 import { sh } from '../../src/shell/quote.js';
 import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
 
@@ -188,15 +189,7 @@ export default defineRole({
     );
 
     // --- security updates (seed 000 "Drand Machines": OS up to date with security patches) -------
-    res.push(
-      r.apt({ name: 'unattended-upgrades' }),
-      r.file({ path: '/etc/apt/apt.conf.d/20auto-upgrades', content: ctx.template('20auto-upgrades', {}), validate: 'apt-config -c %s dump >/dev/null' }),
-      r.file({
-        path: '/etc/apt/apt.conf.d/52provision-unattended-upgrades',
-        content: ctx.template('52provision-unattended-upgrades', {}),
-        validate: 'apt-config -c %s dump >/dev/null',
-      }),
-    );
+    res.push(...updateResources(ctx.template));
 
     // --- session audit (seed 000 "Logs": "Enable pam_tty_audit for logging user actions") --------
     const noAudit = inContainer('auditd cannot run in a container (no audit netlink socket)');
