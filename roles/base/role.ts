@@ -8,8 +8,9 @@ import { defineRole, type HostView, type Opening, type RoleContext } from '../..
 import { isContainer, type Facts } from '../../src/facts/types.js';
 import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
 import { renderRules } from './firewall.js';
+import { updateResources } from './updates.js';
 import { sh } from '../../src/shell/quote.js';
-import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
+import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
 
 const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253, description: 'an IP address, a CIDR or an inventory host name' });
 
@@ -135,6 +136,7 @@ export default defineRole({
         ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
         : 'not a jump host: no forwarding of any kind',
       loginUser: ctx.loginUser,
+      crypto: sshCryptoLines(),
       loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
     });
     const settings = sshdSettings(sshdConf);
@@ -189,15 +191,7 @@ export default defineRole({
     );
 
     // --- security updates (seed 000 "Drand Machines": OS up to date with security patches) -------
-    res.push(
-      r.apt({ name: 'unattended-upgrades' }),
-      r.file({ path: '/etc/apt/apt.conf.d/20auto-upgrades', content: ctx.template('20auto-upgrades', {}), validate: 'apt-config -c %s dump >/dev/null' }),
-      r.file({
-        path: '/etc/apt/apt.conf.d/52provision-unattended-upgrades',
-        content: ctx.template('52provision-unattended-upgrades', {}),
-        validate: 'apt-config -c %s dump >/dev/null',
-      }),
-    );
+    res.push(...updateResources(ctx.template));
 
     // --- session audit (seed 000 "Logs": "Enable pam_tty_audit for logging user actions") --------
     const noAudit = inContainer('auditd cannot run in a container (no audit netlink socket)');

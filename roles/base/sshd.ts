@@ -29,6 +29,52 @@ export function sshdValidate(): string {
   ].join('\n');
 }
 
+/**
+ * SSH cryptography sshd offers (seed 003 "Securing SSH logins"; DevSec ssh-baseline and
+ * ssh-audit's hardening guide for OpenSSH 9): no NIST-curve key exchange, no SHA-1, no
+ * encrypt-and-MAC, no 64-bit tags. Every list keeps algorithms the controller's ssh2 supports
+ * (test/unit/roles/sshd-crypto.test.ts checks it against ssh2's own tables) and that OpenSSH ≥ 7.3
+ * clients offer. Names are those OpenSSH 9.2 (Debian 12) knows: sshd -t refuses an unknown one.
+ */
+export const SSH_CRYPTO = {
+  // post-quantum hybrid first, then X25519; finite-field groups ≥ 4096 bits for clients without X25519
+  KexAlgorithms: ['sntrup761x25519-sha512@openssh.com', 'curve25519-sha256', 'curve25519-sha256@libssh.org', 'diffie-hellman-group18-sha512', 'diffie-hellman-group16-sha512'],
+  // AEAD only: no CBC, no encrypt-and-MAC construction at all
+  Ciphers: ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-gcm@openssh.com'],
+  // encrypt-then-MAC with tags of 128 bits or more (used by no cipher above, offered for completeness)
+  MACs: ['hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256-etm@openssh.com', 'umac-128-etm@openssh.com'],
+  // the host key types a host presents: Ed25519, and RSA signing with SHA-2 (never ssh-rsa/SHA-1, no NIST curve)
+  HostKeyAlgorithms: [
+    'ssh-ed25519',
+    'ssh-ed25519-cert-v01@openssh.com',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'rsa-sha2-512-cert-v01@openssh.com',
+    'rsa-sha2-256-cert-v01@openssh.com',
+  ],
+  // user keys: no ssh-rsa (SHA-1) signatures; ECDSA and FIDO (sk-) keys stay, operators' hardware keys are often those
+  PubkeyAcceptedAlgorithms: [
+    'ssh-ed25519',
+    'ssh-ed25519-cert-v01@openssh.com',
+    'sk-ssh-ed25519@openssh.com',
+    'sk-ssh-ed25519-cert-v01@openssh.com',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'rsa-sha2-512-cert-v01@openssh.com',
+    'rsa-sha2-256-cert-v01@openssh.com',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'sk-ecdsa-sha2-nistp256@openssh.com',
+  ],
+} as const;
+
+/** the crypto lines of the base drop-in, as sshd_config writes them */
+export const sshCryptoLines = (): string =>
+  Object.entries(SSH_CRYPTO)
+    .map(([k, v]) => `${k} ${v.join(',')}`)
+    .join('\n');
+
 /** the reload handler: never reload an sshd whose configuration does not parse */
 export const reloadSsh = reloadHandler('ssh', { check: '/usr/sbin/sshd -t' });
 

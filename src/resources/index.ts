@@ -16,3 +16,4 @@ export { nftables, type NftablesOptions, type NftablesState } from './nftables.j
 export { command, type CommandOptions, type CommandState } from './command.js';
 export { confDir, type ConfDirOptions, type ConfDirState, type ConfDirReads } from './conf-dir.js';
 export { sshdEffective, type SshdEffectiveOptions, type SshdEffectiveState } from './sshd-effective.js';
+export { securityUpdates, type SecurityUpdatesOptions, type SecurityUpdatesState, type SecurityUpdate } from './security-updates.js';

@@ -18,6 +18,16 @@ const hosts = new Map<string, CompiledHost>();
 const recorded = (state: string, host: string): ProbeOutput =>
   JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan-in-effect', state, `${host}.json`), 'utf8')) as ProbeOutput;
 const plan = (state: string, host: string) => planFromProbe(hosts.get(host)!, recorded(state, host), 1);
+// These hosts were recorded before base offered only modern SSH cryptography (roles/base/sshd.ts
+// SSH_CRYPTO): against them the plan also rewrites base's sshd drop-in, and sshd -T differs in
+// exactly the crypto settings — what a host converged by an earlier release gets on upgrade.
+const CRYPTO_KEYS = ['kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'compression'];
+const DROPIN = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
+/** the sshd -T fields a diff changes */
+const fieldsOf = (diff: string | undefined): string[] => [...new Set([...(diff ?? '').matchAll(/^[-+] ([a-z]+):/gm)].map((m) => m[1]!))];
+/** a diff without its crypto fields (recorded before them) */
+const withoutCrypto = (diff: string | undefined): string =>
+  (diff ?? '').split('\n').filter((l) => !CRYPTO_KEYS.some((k) => l.startsWith(`- ${k}:`) || l.startsWith(`+ ${k}:`))).join('\n');
 const applyOf = (state: string, host: string, id: string): string => {
   const p = plan(state, host);
   const i = hosts.get(host)!.resources.findIndex((r) => r.id === id);
@@ -32,8 +42,9 @@ beforeAll(async () => {
 describe('the configuration in effect, from recorded probes', () => {
   test('a foreign unit drop-in is one change with a clear diff, secrets redacted, quarantine path named', () => {
     const p = plan('drifted', 'node-1').plan;
-    expect(p.changes.map((c) => c.id)).toEqual(['systemd-unit:e2e-daemon.service']);
-    const c = p.changes[0]!;
+    expect(p.changes.map((c) => c.id)).toEqual([DROPIN, 'sshd-effective:root@10.213.93.1', 'systemd-unit:e2e-daemon.service']);
+    expect(fieldsOf(p.changes[1]!.diff)).toEqual(CRYPTO_KEYS);
+    const c = p.changes[2]!;
     expect(c.summary).toContain('quarantine foreign drop-ins exec.conf, zz-override.conf of e2e-daemon.service');
     expect(c.summary).toContain('User: root → e2ed');
     expect(c.summary).toContain('ExecStart: /usr/bin/sleep 4242 → /usr/bin/sleep infinity');
@@ -56,11 +67,11 @@ describe('the configuration in effect, from recorded probes', () => {
 
   test('sshd: an early file overriding PermitRootLogin, and what sshd -T says for the login user', () => {
     const p = plan('drifted', 'ops-1').plan;
-    expect(p.changes.map((c) => c.id)).toEqual(['conf-dir:/etc/ssh/sshd_config.d', 'sshd-effective:ops@10.213.93.1', 'conf-dir:/etc/sudoers.d']);
-    const [dir, eff, sudoers] = p.changes;
+    expect(p.changes.map((c) => c.id)).toEqual([DROPIN, 'conf-dir:/etc/ssh/sshd_config.d', 'sshd-effective:ops@10.213.93.1', 'conf-dir:/etc/sudoers.d']);
+    const [, dir, eff, sudoers] = p.changes;
     expect(dir!.diff).toContain('sshd_config.d file 05-early.conf sets PermitRootLogin yes; the role requires permitrootlogin no');
     expect(dir!.diff).toMatch(/→ apply moves it to \/var\/lib\/provision\/quarantine\/[0-9a-f]{12}\/etc\/ssh\/sshd_config\.d\/05-early\.conf/);
-    expect(eff!.diff).toBe('- permitrootlogin: yes\n+ permitrootlogin: no');
+    expect(withoutCrypto(eff!.diff)).toBe('- permitrootlogin: yes\n+ permitrootlogin: no');
     expect(sudoers!.diff).toContain('sudoers.d file 50-foreign sets nobody ALL=(ALL) NOPASSWD: ALL');
     // guarded: the lockout guard's restore puts the moved sshd files back
     const r = hosts.get('ops-1')!.resources.find((x) => x.id === 'conf-dir:/etc/ssh/sshd_config.d')!;
@@ -69,8 +80,12 @@ describe('the configuration in effect, from recorded probes', () => {
     expect(applyOf('drifted', 'ops-1', 'conf-dir:/etc/sudoers.d')).toContain('visudo -c -q && sudo -n -l -U ops -- /bin/sh');
   });
 
-  test('after apply: nothing to change on either host', () => {
-    for (const h of ['node-1', 'ops-1']) expect(plan('converged', h).plan.changes).toEqual([]);
+  test('after apply: nothing to change on either host but the SSH cryptography added since the recording', () => {
+    for (const h of ['node-1', 'ops-1']) {
+      const changes = plan('converged', h).plan.changes;
+      expect(changes.map((c) => c.id)).toEqual([DROPIN, expect.stringMatching(/^sshd-effective:/)]);
+      expect(fieldsOf(changes[1]!.diff)).toEqual(CRYPTO_KEYS);
+    }
   });
 
   test('the root-login host expects prohibit-password as sshd -T prints it', () => {
