@@ -22,12 +22,15 @@ const reachable = (port: number, host = '127.0.0.1'): Promise<boolean> =>
     c.on('error', () => resolve(false));
   });
 
-async function waitFor(port: number): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+// Generous: on a loaded 2-core CI machine python3 can take seconds to start. If the stand-in
+// exits (e.g. a port taken between freePort() and its bind), say so with its stderr.
+async function waitFor(port: number, child?: ChildProcess, stderr = () => ''): Promise<void> {
+  for (let i = 0; i < 300; i++) {
     if (await reachable(port)) return;
+    if (child && child.exitCode !== null) throw new Error(`the stand-in exited (${child.exitCode}) before port ${port} opened: ${stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`port ${port} never opened`);
+  throw new Error(`port ${port} never opened within 30 s: ${stderr()}`);
 }
 
 maybe('drand stand-in', () => {
@@ -73,8 +76,10 @@ maybe('drand stand-in', () => {
   });
 
   test('serves the private port, control on localhost, metrics and the HTTP API', async () => {
-    child = spawn('python3', [script, ...args()], { stdio: 'ignore' });
-    await waitFor(ports.pub);
+    child = spawn('python3', [script, ...args()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(ports.pub, child, () => err);
     expect(await reachable(ports.priv)).toBe(true);
     expect(await reachable(ports.ctl)).toBe(true);
 
