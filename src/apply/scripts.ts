@@ -158,6 +158,8 @@ export function restoreScript(runId: string, paths: string[]): string {
 /** seconds after a guarded change until the host restores the previous files by itself */
 export const RESTORE_AFTER_SECONDS = 60;
 const restoreUnit = (runId: string) => `provision-restore-${runId}`;
+/** Stop a run's restore timer, if armed (confirm, disarm and re-arm all start here). */
+const stopRestoreTimer = (runId: string) => `systemctl stop ${sh(`${restoreUnit(runId)}.timer`)} 2>/dev/null || :`;
 
 /**
  * "Commit confirmed": after the backup, the host arms its own restore — a systemd timer that runs
@@ -174,7 +176,7 @@ export function armRestoreScript(runId: string, paths: string[], reload: string)
   ].join('\n');
   return [
     `printf '%s\\n' ${sh(restore)} > ${sh(`${dir}/restore.sh.tmp`)} && mv -f ${sh(`${dir}/restore.sh.tmp`)} ${sh(`${dir}/restore.sh`)}`,
-    `systemctl stop ${sh(`${restoreUnit(runId)}.timer`)} 2>/dev/null || :`,
+    stopRestoreTimer(runId),
     `systemd-run --quiet --collect --unit=${sh(restoreUnit(runId))} --on-active=${RESTORE_AFTER_SECONDS} --timer-property=AccuracySec=1s /bin/sh ${sh(`${dir}/restore.sh`)}`,
   ].join('\n');
 }
@@ -184,14 +186,14 @@ export function confirmScript(runId: string): string {
   const dir = `${GUARD_DIR}/${runId}`;
   return [
     `mkdir ${sh(`${dir}/claim`)} || { echo 'provision: the armed restore fired before the confirmation' >&2; exit 1; }`,
-    `systemctl stop ${sh(`${restoreUnit(runId)}.timer`)} 2>/dev/null || :`,
+    stopRestoreTimer(runId),
     `rm -rf ${sh(dir)}`,
   ].join('\n');
 }
 
 /** After a failed login test, over the connection still held: disarm first, then restore ourselves. */
 export function disarmScript(runId: string): string {
-  return `systemctl stop ${sh(`${restoreUnit(runId)}.timer`)} 2>/dev/null || :\nmkdir -p ${sh(`${GUARD_DIR}/${runId}/claim`)}`;
+  return `${stopRestoreTimer(runId)}\nmkdir -p ${sh(`${GUARD_DIR}/${runId}/claim`)}`;
 }
 
 export function dropBackupScript(runId: string): string {
