@@ -67,8 +67,14 @@ export const handlerStep = (name: string, script: string): Step => ({ label: `ha
 /** sh run under the host's mutex (flock on a file descriptor: released when the subshell ends). */
 const underMutex = (body: string): string => `mkdir -p ${STATE_DIR}\n(\nflock -w 20 9 || { echo 'provision: cannot take the host mutex ${MUTEX_FILE}' >&2; exit 1; }\n${body}\n) 9>${MUTEX_FILE}`;
 
+/**
+ * sh that replaces `file` (a plain path or an sh-quoted word) with what `producer` prints: a
+ * temp file beside it, then rename(2) — a reader never sees half a lock, generation or record.
+ */
+const replaceFile = (file: string, producer: string): string => `${producer} > ${file}.tmp && mv -f ${file}.tmp ${file}`;
+
 const writeLock = (id: RunIdentity, since: string) =>
-  `printf '%s %s %s %s\\n' ${sh(id.runId)} ${sh(ownerWord(id.owner))} "${since}" "$(($(date +%s) + ${LEASE_SECONDS}))" > ${LOCK_FILE}.tmp && mv -f ${LOCK_FILE}.tmp ${LOCK_FILE}`;
+  replaceFile(LOCK_FILE, `printf '%s %s %s %s\\n' ${sh(id.runId)} ${sh(ownerWord(id.owner))} "${since}" "$(($(date +%s) + ${LEASE_SECONDS}))"`);
 
 /**
  * The first step of a run's first apply exec on a host: take the lease, refuse when another live run
@@ -88,7 +94,7 @@ export function takeLockScript(id: RunIdentity, probedGeneration: number): strin
       `if [ "$gen" != ${sh(String(probedGeneration))} ]; then`,
       `  printf 'another run changed this host since it was probed (generation %s, probed at %s): plan again\\n' "$gen" ${sh(String(probedGeneration))} >&2; exit 4`,
       `fi`,
-      `echo $((gen + 1)) > ${GENERATION_FILE}.tmp && mv -f ${GENERATION_FILE}.tmp ${GENERATION_FILE}`,
+      replaceFile(GENERATION_FILE, 'echo $((gen + 1))'),
       writeLock(id, '$now'),
     ].join('\n'),
   );
@@ -119,7 +125,7 @@ export function releaseLockScript(id: RunIdentity): string {
 
 /** Write the run's record atomically (temp file + rename). */
 export function recordScript(record: RunRecord): string {
-  return `mkdir -p ${STATE_DIR}\n{\n${shBytes(JSON.stringify(record))}} > ${RECORD_FILE}.tmp && mv -f ${RECORD_FILE}.tmp ${RECORD_FILE}`;
+  return `mkdir -p ${STATE_DIR}\n${replaceFile(RECORD_FILE, `{\n${shBytes(JSON.stringify(record))}}`)}`;
 }
 
 /**
@@ -175,7 +181,7 @@ export function armRestoreScript(runId: string, paths: string[], reload: string)
     `rm -rf ${sh(dir)}`,
   ].join('\n');
   return [
-    `printf '%s\\n' ${sh(restore)} > ${sh(`${dir}/restore.sh.tmp`)} && mv -f ${sh(`${dir}/restore.sh.tmp`)} ${sh(`${dir}/restore.sh`)}`,
+    replaceFile(sh(`${dir}/restore.sh`), `printf '%s\\n' ${sh(restore)}`),
     stopRestoreTimer(runId),
     `systemd-run --quiet --collect --unit=${sh(restoreUnit(runId))} --on-active=${RESTORE_AFTER_SECONDS} --timer-property=AccuracySec=1s /bin/sh ${sh(`${dir}/restore.sh`)}`,
   ].join('\n');
