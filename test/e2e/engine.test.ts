@@ -4,10 +4,8 @@
 // hostile values reach the host unchanged without running anything.
 import path from 'node:path';
 import fs from 'node:fs';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, ssh } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cli, cliJson, ssh, useFleet } from './helpers.js';
 
 const inv = 'test/fixtures/e2e/engine';
 const playbook = `${inv}/playbook.yaml`;
@@ -19,22 +17,9 @@ const expectedMessage = "-it's \"quoted\" $(touch /tmp/pwned) `touch /tmp/pwned2
 const on = (addr: string, cmd: string) => ssh(addr, cmd, { knownHosts });
 const run = (cmd: 'plan' | 'apply', ...extra: string[]) => cliJson([cmd, inv, '--playbook', playbook, '--connect-timeout', '4', ...extra]);
 
-// The fleet without "ghost": it stays unbooted so the engine meets a host that does not answer.
-const fleet = () => {
-  const f = labFleet(inv);
-  return { ...f, hosts: f.hosts.filter((h) => h.name !== 'ghost') };
-};
-
-beforeAll(async () => {
-  expect(hostile).toContain('$(touch /tmp/pwned)');
-  // Fresh machines every time: wipe whatever an earlier run left.
-  await labDown(fleet(), () => {}, { wipe: true });
-  await labUp(fleet(), { installDeps: !!process.env.CI }, () => {});
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(fleet(), () => {}, { wipe: true });
-}, 300_000);
+// "ghost" stays unbooted so the engine meets a host that does not answer.
+useFleet(inv, { only: (name) => name !== 'ghost' });
+test('the fixture carries a hostile value', () => expect(hostile).toContain('$(touch /tmp/pwned)'));
 
 describe('engine on lab hosts', () => {
   test('plan on fresh hosts shows changes and changes nothing', () => {

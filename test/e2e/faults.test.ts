@@ -7,11 +7,10 @@
 import path from 'node:path';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, repo, ssh, type CliResult } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cli, cliJson, repo, ssh, type CliResult, useFleet } from './helpers.js';
 import { stopHost } from '../../src/lab/host.js';
+import { labFleet } from '../../src/cli/commands/lab-main.js';
 
 const inv = 'test/fixtures/e2e/faults';
 const playbook = `${inv}/playbook.yaml`;
@@ -93,19 +92,11 @@ function setUp(kind: 'first' | 'repair'): void {
   }
 }
 
-const fleet = () => labFleet(inv);
-
-beforeAll(async () => {
-  await labDown(fleet(), () => {}, { wipe: true });
-  await labUp(fleet(), { installDeps: !!process.env.CI }, () => {});
-  expect(cli(args('apply')).code).toBe(0);
-}, 300_000);
-
-afterAll(async () => {
-  await labDown(fleet(), () => {}, { wipe: true });
+useFleet(inv, {
+  ready: () => expect(cli(args('apply')).code).toBe(0),
   // eslint-disable-next-line no-console
-  console.log(`fault drill figures: ${JSON.stringify(figures)}`);
-}, 300_000);
+  done: () => console.log(`fault drill figures: ${JSON.stringify(figures)}`),
+});
 
 describe('fault drills', () => {
   test('a remote shell killed between a change and its handler: the plan shows the pending restart, the next apply runs it', async () => {
@@ -255,7 +246,7 @@ describe('fault drills', () => {
     setUp('repair');
     const run = cliAsync(args('apply', '--exec-timeout', '20'));
     await new Promise((r) => setTimeout(r, 1200)); // inside the settle step
-    await stopHost(fleet(), 'f-2', () => {});
+    await stopHost(labFleet(inv), 'f-2', () => {});
     const r = await run;
     figures.drills++;
     figures.faults++;

@@ -5,10 +5,8 @@
 // same handlers; the next plan is empty at one exec per host.
 import path from 'node:path';
 import fs from 'node:fs';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, ssh } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cli, cliJson, ssh, useFleet } from './helpers.js';
 import type { PlannedHandler } from '../../src/plan/types.js';
 
 const inv = 'test/fixtures/e2e/handlers';
@@ -31,14 +29,11 @@ const pid = (h: HostName, unit: string): number => {
 const reloads = (h: HostName): number => Number(on(h, 'cat /run/beta-reloaded 2>/dev/null | wc -l').stdout.trim());
 const pids = () => Object.fromEntries((['h-1', 'h-2'] as const).flatMap((h) => ['alpha', 'beta'].map((u) => [`${h} ${u}`, pid(h, u)])));
 
-beforeAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  await labUp(labFleet(inv), { installDeps: !!process.env.CI }, () => {});
-  // converge once: both daemons run everywhere
-  // Converge once: both daemons run everywhere. This first apply failed once in a CI run (exit 1,
-  // cause not captured) and passed in every other run: until it is understood, a failure is
-  // printed with each host's error and the apply runs once more — which must converge, as the
-  // engine promises of the next run. The tests below assert on that converged fleet.
+// Converge once: both daemons run everywhere. This first apply failed once in a CI run (exit 1,
+// cause not captured) and passed in every other run: until it is understood, a failure is
+// printed with each host's error and the apply runs once more — which must converge, as the
+// engine promises of the next run. The tests below assert on that converged fleet.
+function convergeOnce(): void {
   const failedHosts = (r: ReturnType<typeof run>) => r.data.hosts.filter((h) => h.error).map((h) => `${h.host}: ${h.error}`);
   let first = run('apply');
   if (first.code !== 0) {
@@ -46,11 +41,8 @@ beforeAll(async () => {
     first = run('apply');
   }
   expect({ code: first.code, failed: failedHosts(first) }).toEqual({ code: 0, failed: [] });
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-}, 300_000);
+}
+useFleet(inv, { ready: convergeOnce });
 
 describe('a plan shows every restart and reload it will cause', () => {
   let planned: { data: Out };

@@ -1,6 +1,9 @@
 // Shared by the e2e tests: run the real CLI, and reach lab hosts with the real OpenSSH client.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import path from 'node:path';
+import { beforeAll, afterAll } from '@jest/globals';
+import { labFleet } from '../../src/cli/commands/lab-main.js';
+import { labUp, labDown } from '../../src/lab/index.js';
 
 export const repo = process.cwd();
 export const LAB_KEY = '/var/lib/provision/lab/id_ed25519';
@@ -65,4 +68,36 @@ export function ssh(address: string, command: string, o: SshOptions): CliResult 
   args.push(`${o.user ?? 'root'}@${address}`, command);
   const r = spawnSync('ssh', args, { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export interface FleetOptions {
+  /** boot only these hosts of the inventory (the others stay down; all are wiped) */
+  only?: (name: string) => boolean;
+  /** run after the hosts are up (e.g. converge once); the file's tests share what it leaves */
+  ready?: () => void | Promise<void>;
+  /** run before the hosts are wiped at the end (e.g. print figures) */
+  done?: () => void | Promise<void>;
+}
+
+/**
+ * One fresh fleet for a test file: wipe whatever an earlier (maybe interrupted) run left, boot the
+ * hosts, and wipe them after the file's last test. Every e2e file starts and ends the same way.
+ */
+export function useFleet(inv: string, o: FleetOptions = {}): void {
+  const fleet = () => {
+    const f = labFleet(inv);
+    return o.only ? { ...f, hosts: f.hosts.filter((h) => o.only!(h.name)) } : f;
+  };
+  beforeAll(async () => {
+    await labDown(labFleet(inv), () => {}, { wipe: true });
+    await labUp(fleet(), { installDeps: !!process.env.CI }, () => {});
+    await o.ready?.();
+  }, 900_000);
+  afterAll(async () => {
+    try {
+      await o.done?.();
+    } finally {
+      await labDown(labFleet(inv), () => {}, { wipe: true });
+    }
+  }, 300_000);
 }

@@ -9,10 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, repo, ssh } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect, beforeAll } from '@jest/globals';
+import { cli, cliJson, repo, ssh, useFleet } from './helpers.js';
 
 const inv = 'test/fixtures/e2e/secrets';
 const playbook = `${inv}/playbook.yaml`;
@@ -45,18 +43,13 @@ const forms = (p: string): string[] => {
 };
 const hits = (text: string): string[] => [...plaintexts].flatMap((p) => forms(p).filter((f) => text.includes(f)).map((f) => `${p.slice(0, 3)}…(${f === p ? 'plain' : f.length === p.length * 2 ? 'hex' : 'base64'})`));
 
-beforeAll(async () => {
+// A fresh set of lab secrets too: lab up regenerates the .age files an earlier run left.
+beforeAll(() => {
   started = new Date(Date.now() - 1000);
-  // Fresh machines and a fresh set of lab secrets: whatever an earlier run left is wiped.
   for (const f of fs.readdirSync(path.resolve(inv, 'secrets')).filter((f) => f.endsWith('.age'))) fs.rmSync(path.resolve(inv, 'secrets', f));
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  await labUp(labFleet(inv), { installDeps: !!process.env.CI }, () => {});
   planFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'provision-secrets-e2e-')), 'plan.json');
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-}, 300_000);
+});
+useFleet(inv);
 
 describe('secrets on lab hosts', () => {
   test('lab up made the secrets: encrypted files that only the lab identity opens, listed without values', () => {

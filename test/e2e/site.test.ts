@@ -5,10 +5,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, ssh, repo } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cli, cliJson, ssh, repo, useFleet } from './helpers.js';
 
 const inv = 'inventory/lab';
 const knownHosts = path.resolve(inv, 'known_hosts');
@@ -44,15 +42,7 @@ function copyLab(): string {
   return tmp;
 }
 
-beforeAll(async () => {
-  const fleet = labFleet(inv);
-  await labDown(fleet, () => {}, { wipe: true });
-  await labUp(fleet, { installDeps: !!process.env.CI }, () => {});
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-}, 300_000);
+useFleet(inv);
 
 describe('site playbook on the lab fleet', () => {
   test('check passes offline, then apply converges every host', () => {
