@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { redact } from '../secrets/value.js';
 import pLimit from 'p-limit';
 import type { Compiled, CompiledHost } from '../plan/compile.js';
-import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
+import { planFromProbe, readValues, unconverged, withProbed, type PlannedHost } from '../plan/planner.js';
+import type { ValueTable } from '../plan/values.js';
 import { plannedHandlers } from '../plan/handlers.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -50,9 +51,57 @@ export interface RunOptions {
 export interface RunResult {
   plan: Plan;
   results: HostResult[];
+  /** the values the hosts published, as last read (by a planning or a verification probe) */
+  values: ValueTable;
 }
 
+/**
+ * plan: one round. apply: a first round applies everything that does not wait for a value another
+ * host publishes; while hosts still wait and a value they wait for became known (read by a
+ * generating host's verification probe), another round probes, plans and applies just those hosts.
+ * The run's plan is the first round's; each host's result sums its rounds.
+ */
 export async function run(compiled: Compiled, transport: Connector, opts: RunOptions): Promise<RunResult> {
+  if (opts.mode === 'plan') return runRound(compiled, transport, opts, new Map());
+  const quiet = { ...opts, emit: (e: Parameters<RunOptions['emit']>[0]) => e.type !== 'host.done' && opts.emit(e) };
+  const first = await runRound(compiled, transport, quiet, new Map());
+  const results = new Map(first.results.map((r) => [r.host, r]));
+  let values = first.values;
+  let last = first.plan;
+  const ok = (h: string) => ['changed', 'unchanged'].includes(results.get(h)!.status);
+  for (;;) {
+    const waiting = last.hosts.filter((hp) => hp.deferred?.length && ok(hp.host));
+    const ready = waiting.filter((hp) => hp.deferred!.some((d) => d.waitsFor.some((k) => values.has(k)))).map((hp) => hp.host);
+    for (const hp of waiting.filter((w) => !ready.includes(w.host))) {
+      const never = [...new Set(hp.deferred!.flatMap((d) => d.waitsFor))];
+      results.set(hp.host, { ...results.get(hp.host)!, status: 'failed', error: `waits for ${never.join(', ')}, which no host of this run published (is the generating host in the run, did its role make the value?)` });
+    }
+    if (!ready.length || opts.signal?.aborted) break;
+    const sub: Compiled = { ...compiled, plays: compiled.plays.map((p) => ({ ...p, hosts: p.hosts.filter((h) => ready.includes(h)) })), hosts: new Map([...compiled.hosts].filter(([h]) => ready.includes(h))) };
+    const next = await runRound(sub, transport, { ...quiet, savedPlan: undefined }, values);
+    for (const r of next.results) {
+      const prev = results.get(r.host)!;
+      results.set(r.host, {
+        ...r,
+        status: r.status === 'unchanged' && prev.status === 'changed' ? 'changed' : r.status,
+        changes: [...prev.changes, ...r.changes],
+        handlers: [...prev.handlers, ...r.handlers],
+        warnings: [...new Set([...prev.warnings, ...r.warnings])],
+        durationMs: prev.durationMs + r.durationMs,
+        execs: prev.execs + r.execs,
+      });
+    }
+    values = next.values;
+    last = next.plan;
+  }
+  const all = first.results.map((r) => results.get(r.host)!);
+  all.forEach((r) => opts.emit({ type: 'host.done', result: r }));
+  return { plan: first.plan, results: all, values };
+}
+
+async function runRound(given: Compiled, transport: Connector, opts: RunOptions, known: ValueTable): Promise<RunResult> {
+  // Hosts are compiled again once the probes have read the values and facts they use.
+  const compiled: Compiled = { ...given, hosts: new Map(given.hosts) };
   const limit = pLimit(Math.max(1, opts.forks));
   const connect = async (host: string) => {
     const conn = await transport.connect(host);
@@ -63,8 +112,9 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
   const hostPlans = new Map<string, HostPlan>();
   const execBase = new Map<string, number>();
   const names = [...compiled.hosts.keys()];
+  const outputs = new Map<string, { out: ProbeOutput; execs: number }>();
 
-  // 1. Probe and plan.
+  // 1. Probe.
   await Promise.all(
     names.map((name) =>
       limit(async () => {
@@ -74,19 +124,32 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
         try {
           const conn = await connect(name);
           execBase.set(name, conn.execCount);
-          const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: ch.diskPaths, withFacts: true });
+          const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: ch.diskPaths, withFacts: true, extras: ch.extras });
           const res = await conn.run(probe.script);
           const output = probe.parse(res.stdout);
           if (opts.recordProbesTo) recordProbe(opts.recordProbesTo, name, output);
-          const p = planFromProbe(ch, output, conn.execCount - execBase.get(name)!);
-          planned.set(name, p);
-          hostPlans.set(name, p.plan);
+          outputs.set(name, { out: output, execs: conn.execCount - execBase.get(name)! });
         } catch (e) {
-          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], handlers: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
+          hostPlans.set(name, noPlan(name, (e as Error).message));
         }
       }),
     ),
   );
+
+  // 1b. Plan (pure): with the values every host published, and each host's role facts.
+  const values: ValueTable = new Map(known);
+  for (const [name, o] of outputs) readValues(compiled.hosts.get(name)!, o.out, values);
+  for (const [name, o] of outputs) {
+    try {
+      const ch = withProbed(compiled.hosts.get(name)!, o.out, values);
+      compiled.hosts.set(name, ch);
+      const p = planFromProbe(ch, o.out, o.execs);
+      planned.set(name, p);
+      hostPlans.set(name, p.plan);
+    } catch (e) {
+      hostPlans.set(name, noPlan(name, (e as Error).message));
+    }
+  }
 
   // 2. Checks across hosts, with facts.
   const views = new Map<string, HostView>();
@@ -131,10 +194,10 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
 
   if (opts.mode === 'plan') {
     const results = plan.hosts.map((hp) =>
-      result(hp.host, hp.error ? { status: planned.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hostHasWork(hp) ? 'changed' : 'unchanged' }),
+      result(hp.host, hp.error ? { status: outputs.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hostHasWork(hp) ? 'changed' : 'unchanged' }),
     );
     results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
-    return { plan, results };
+    return { plan, results, values };
   }
 
   // 3. Apply, play by play.
@@ -158,14 +221,15 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     const ch = compiled.hosts.get(name)!;
     const applied = applyState.get(name)!.applied;
     const left = unconverged(ch, out, new Set(hostPlans.get(name)!.skipped.map((s) => s.id)));
-    const unhealthy = ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
+    // A host still waiting for a value is checked for health once it has it (the next round).
+    const unhealthy = ch.deferred.size ? [] : ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
     if (left.length) return result(name, { status: 'failed', changes: applied, unconverged: left, error: `did not converge: ${left.map((c) => `${c.id} (${c.summary})`).join('; ')}`, execs });
     if (unhealthy.length) return result(name, { status: 'failed', changes: applied, error: `health check failed: ${unhealthy.join(', ')}`, execs });
     return result(name, { status: 'changed', changes: applied, execs });
   };
   for (const name of names) {
     const hp = hostPlans.get(name)!;
-    if (hp.error) failed.set(name, result(name, { status: planned.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
+    if (hp.error) failed.set(name, result(name, { status: outputs.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
   }
   // Between this run's execs on a host (a fresh-login test, other serial batches) the controller
   // renews the lease itself; during an exec the remote shell does (src/apply/scripts.ts).
@@ -218,6 +282,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
                 const verify = lastPlay(ch, planned.get(name)!) === play.index ? verifyProbe(ch) : undefined;
                 await applyPlay(ch, planned.get(name)!, play.index, remote, context(name), st, opts.emit, verify);
                 if (st.verified) {
+                  readValues(ch, st.verified, values);
                   const v = verdict(name, st.verified, execs);
                   if (v.status === 'failed') {
                     failed.set(name, v);
@@ -282,8 +347,10 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     return result(name, { status: 'unchanged', changes: [] });
   });
   results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
-  return { plan, results };
+  return { plan, results, values };
 }
+
+const noPlan = (host: string, error: string): HostPlan => ({ host, error, changes: [], handlers: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
 
 /**
  * The play after which nothing more changes on this host: its apply exec ends with the verification.
@@ -294,7 +361,7 @@ function lastPlay(ch: CompiledHost, p: PlannedHost): number {
   return Math.max(-1, ...p.handlerRuns.map((h) => h.play), ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
 }
 
-const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });
+const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true, extras: ch.extras });
 
 /** A hung remote command (a stuck package manager, a unit that never starts) fails its host, not the run. */
 function withDeadline<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
