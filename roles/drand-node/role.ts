@@ -9,6 +9,7 @@ import { defineRole, type HostView, type RoleContext } from '../../src/roles/typ
 import { sh } from '../../src/shell/quote.js';
 import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
 import * as pinned from './binary.js';
+import { encryptedDiskCheck, encryptedDiskFact, type EncryptedDiskFact } from '../../src/roles/facts.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand';
 export const RESTART_DRAND = 'restart drand';
@@ -45,6 +46,10 @@ const vars = Type.Object(
       default: 'auto',
       description:
         "who else may open the gRPC port as an HTTP relay: 'auto' = every drand-http-relay host of the inventory; a list replaces it ([] = none)",
+    }),
+    encrypted_disk: Type.Union([Type.Literal('enforce'), Type.Literal('warn')], {
+      default: 'enforce',
+      description: 'the folder must be on an encrypted block device (seed 000): enforce fails the plan, warn warns; skipped in a container',
     }),
     ...pinned.daemonVars('drand', '--verbose'),
   },
@@ -195,6 +200,13 @@ export default defineRole({
       r.service({ name: 'drand', enabled: true, running: true }),
     ];
   },
+
+  // seed 000 "Drand Machines": "Encrypt disks containing drand configuration files" (key/ holds the
+  // node's private key): checked on the host like sizing.
+  facts: (ctx) => ({ folderDisk: encryptedDiskFact(ctx.vars.folder) }),
+  checks: (ctx) => [
+    encryptedDiskCheck('the drand folder', ctx.fact<EncryptedDiskFact>('folderDisk'), ctx.vars.encrypted_disk, 'seed 000: "Encrypt disks containing drand configuration files"'),
+  ],
 
   handlers() {
     return { [RESTART_DRAND]: r.restartHandler('drand') };

@@ -14,7 +14,7 @@ import { resolveRoleVars } from './role-vars.js';
 import { carriesSecret } from '../secrets/value.js';
 import { checkPlacementOffline, checkSizingOffline } from './rules.js';
 import path from 'node:path';
-import { findCycles, missingRef, placeholder, valueKey, type ExtraProbe, type ValueRef, type ValueTable } from './values.js';
+import { findCycles, missingRef, placeholder, valueKey, VALUE_SAFE_PROBES, type ExtraProbe, type ValueRef, type ValueTable } from './values.js';
 
 export interface HostRole {
   role: RoleDefinition;
@@ -48,12 +48,6 @@ export interface CompiledHost {
   /** published value → the values the resources making it read (for cycles) */
   valueEdges: Map<string, string[]>;
 }
-
-/**
- * Resource types whose probe reads the same state whatever the desired value: a file's probe always
- * reads the sha256; the desired hash only decides whether it also sends the content for the diff.
- */
-const VALUE_SAFE_PROBES = new Set(['file']);
 
 /** What a role may read beyond its own host: other hosts' roles, vars and published values. */
 export interface ValueEnv {
@@ -235,7 +229,8 @@ function compileHost(
       return (other?.vars ?? {}) as Record<string, unknown>;
     },
     fact: <T>(name: string): T | undefined => {
-      if (!hr.role.facts?.[name]) throw new Error(`role ${hr.role.name} reads fact "${name}" but declares no such fact (its facts: ${Object.keys(hr.role.facts ?? {}).join(', ') || 'none'})`);
+      const declared = hr.role.facts?.({ host: view, vars: hr.vars }) ?? {};
+      if (!declared[name]) throw new Error(`role ${hr.role.name} reads fact "${name}" but declares no such fact (its facts: ${Object.keys(declared).join(', ') || 'none'})`);
       return env.facts?.get(hr.role.name)?.get(name) as T | undefined;
     },
   });
@@ -259,7 +254,7 @@ function compileHost(
   // Published values and role facts are read by the same probe (values of every role, facts of those in the run).
   const extras: ExtraProbe[] = [
     ...allRoles.flatMap((hr) => Object.entries(hr.role.publishes ?? {}).map(([name, v]) => ({ kind: 'value' as const, role: hr.role.name, name, probe: v.probe }))),
-    ...runRoles.flatMap((hr) => Object.entries(hr.role.facts ?? {}).map(([name, f]) => ({ kind: 'fact' as const, role: hr.role.name, name, probe: f.probe }))),
+    ...runRoles.flatMap((hr) => Object.entries(hr.role.facts?.({ host: view, vars: hr.vars }) ?? {}).map(([name, f]) => ({ kind: 'fact' as const, role: hr.role.name, name, probe: f.probe, parse: f.parse }))),
   ];
   const valueEdges = new Map<string, string[]>();
   for (const hr of runRoles) {

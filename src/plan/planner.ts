@@ -10,7 +10,7 @@ import { checkSizingOnline } from './rules.js';
 import { checkRelease } from '../facts/release.js';
 import { parseRecords, type PendingHandler } from './host-records.js';
 import { plannedHandlers, scheduleHandlers, type HandlerRun } from './handlers.js';
-import { publishedValue, valueKey, type ValueTable } from './values.js';
+import { publishedValue, valueKey, VALUE_SAFE_PROBES, type ValueTable } from './values.js';
 
 export interface PlannedHost {
   plan: HostPlan;
@@ -125,22 +125,21 @@ export function withProbed(ch: CompiledHost, out: ProbeOutput, table: ValueTable
   const facts = new Map<string, Map<string, unknown>>();
   ch.extras.forEach((x, i) => {
     if (x.kind !== 'fact') return;
-    const def = ch.roles.find((r) => r.role.name === x.role)!.role.facts![x.name]!;
     const raw = out.extras?.[i] ?? { stdout: '', status: -1 };
     let v: unknown;
     try {
-      v = def.parse(raw.stdout, raw.status);
+      v = x.parse!(raw.stdout, raw.status);
     } catch (e) {
       throw new Error(`fact ${x.role}.${x.name}: its parser failed on the probe's output (exit ${raw.status}): ${(e as Error).message}`);
     }
     facts.set(x.role, (facts.get(x.role) ?? new Map<string, unknown>()).set(x.name, v));
   });
   const again = ch.rebuild(table, facts);
-  // Resources holding a value were checked at compile time (their probe reads the same state whatever
-  // the value); any other resource must probe exactly as it was probed.
-  const moved = again.resources.find((r, i) => ch.resources[i]?.id !== r.id || (!ch.deferred.has(r.id) && ch.resources[i]!.probe() !== r.probe()));
+  // It was probed as compiled before: a resource whose probe moved must be one whose probe reads the
+  // same state whatever its content (a file), else its probed state would not answer for it.
+  const moved = again.resources.find((r, i) => ch.resources[i]?.id !== r.id || (ch.resources[i]!.probe() !== r.probe() && !VALUE_SAFE_PROBES.has(r.type)));
   if (moved || again.resources.length !== ch.resources.length) {
-    throw new Error(`${moved?.id ?? 'a resource'} changes its probe or id with a role fact or host value: they may go into desired state only`);
+    throw new Error(`${moved?.id ?? 'a resource'} changes its probe or id with a role fact or host value: put them into a file's content (or a template)`);
   }
   return again;
 }

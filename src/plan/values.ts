@@ -29,12 +29,21 @@ export const valueKey = (r: ValueRef): string => `${r.host} ${r.role}.${r.name}`
  */
 export const placeholder = (r: ValueRef, variant: 0 | 1): string => `(known after apply: ${valueKey(r)})${variant ? '\u200b' : ''}`;
 
+/**
+ * Resource types whose probe reads the same state whatever their desired content: a file's probe
+ * always reads the sha256; the desired hash only decides whether it also sends the content for the
+ * diff. Only these may hold a value or a fact the probe learns (they were probed before it was known).
+ */
+export const VALUE_SAFE_PROBES = new Set(['file']);
+
 /** One extra section of a host's probe: a published value or a role's fact. */
 export interface ExtraProbe {
   kind: 'value' | 'fact';
   role: string;
   name: string;
   probe: string;
+  /** a fact's parser (plain data otherwise) */
+  parse?: (stdout: string, status: number) => unknown;
 }
 
 /** A published value is the probe's trimmed stdout when it exits 0 and prints something. */

@@ -131,8 +131,8 @@ export interface RoleDefinition<S extends TObject = TObject> {
   health?(ctx: RoleContext<Static<S>>): HealthCheck[];
   /** values this role publishes from its host (name → probe); other roles read them with ctx.hostValue */
   publishes?: Record<string, PublishedValue>;
-  /** facts this role needs (name → probe + parser), read with ctx.fact(name) */
-  facts?: Record<string, RoleFact>;
+  /** facts this role needs on its host (name → probe + parser; the probe may use the vars), read with ctx.fact(name) */
+  facts?(ctx: { host: HostView; vars: Static<S> }): Record<string, RoleFact>;
   /** checks of the host's facts, evaluated at plan time (after the probe) */
   checks?(ctx: RoleContext<Static<S>>): RoleCheck[];
 }
