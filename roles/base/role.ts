@@ -76,6 +76,8 @@ const loginAddr = (ctx: Ctx): string =>
 
 export default defineRole({
   name: 'base',
+  // made by Debian's prometheus-node-exporter package, which base installs
+  accounts: ['prometheus'],
   description: 'every host: hardened sshd, security updates, default-deny firewall, audit, time sync, metrics, log shipping',
   vars,
   // converged and checked on both in the lab (docs/releases.md)

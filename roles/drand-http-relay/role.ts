@@ -164,8 +164,10 @@ export default defineRole({
     // machine", "Ensure gossip relays are not co-located with drand nodes or HTTP relays";
     // DESIGN: a bastion carries no node role. Not `private`: the relay serves the CDN (SSH still
     // goes through the bastion when the host has a jump host).
-    notWith: ['drand-node', 'drand-gossip-relay', 'bastion'],
+    notWith: ['drand-node', 'bastion'],
+    // the gossip relay (seed 000: not with nodes or HTTP relays) states its own rule once its role exists: a rule naming no role is an error
   },
+  accounts: [RELAY_USER],
 
   openings(ctx) {
     const v = ctx.vars;

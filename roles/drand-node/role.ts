@@ -125,10 +125,12 @@ export default defineRole({
   },
   placement: {
     // seed 000: relays never on the node's machine; DESIGN: a bastion carries no node role
-    notWith: ['drand-http-relay', 'drand-gossip-relay', 'bastion'],
+    notWith: ['drand-http-relay', 'bastion'],
+    // the gossip relay (seed 000: not with nodes or HTTP relays) states its own rule once its role exists: a rule naming no role is an error
     // seed 000: "Must be isolated from the public internet"
     private: true,
   },
+  accounts: ['drand'],
 
   openings(ctx) {
     const peers = drandPeers(ctx).map((h) => h.name);

@@ -142,7 +142,7 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
     views.set(host.name, { name: host.name, address: host.address, groups: host.groups, roles: (rolesOf.get(host.name) ?? []).map((r) => r.role.name), provider: host.spec.provider ?? 'unknown', jump: host.jump });
   }
   const warnings = new Map<string, string[]>();
-  checkPlacementOffline(inv, views, defs, problems);
+  checkPlacementOffline(inv, views, defs, problems, known);
   checkSizingOffline(inv, rolesOf, problems, warnings);
   problems.throwIfAny();
 
@@ -169,7 +169,18 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
     }
   }
   problems.throwIfAny();
-  // 7. Values that wait on each other in a circle can never be made.
+  // 7. One handler name means one thing: the plan lists handlers by name across hosts.
+  const handlerDefs = new Map<string, CompiledHandler>();
+  for (const ch of hosts.values()) {
+    for (const [name, h] of ch.handlers) {
+      const prior = handlerDefs.get(name);
+      if (prior && prior.role !== h.role && prior.script !== h.script) {
+        problems.add({ file: pb.file, at: `handler "${name}"`, expected: 'one definition per handler name', found: `roles ${prior.role} and ${h.role} define it differently` });
+      }
+      if (!prior) handlerDefs.set(name, h);
+    }
+  }
+  // 8. Values that wait on each other in a circle can never be made.
   const edges = new Map([...hosts.values()].flatMap((h) => [...h.valueEdges]));
   for (const cycle of findCycles(edges)) {
     problems.add({ file: pb.file, at: `host ${cycle[0]!.split(' ')[0]}`, expected: 'published values that do not wait on each other', found: `a cycle: ${cycle.join(' waits for ')}` });
@@ -200,6 +211,7 @@ function compileHost(
     host: view,
     inventory,
     loginUser: host.user,
+    systemAccounts: [...new Set([...env.rolesOf.values()].flatMap((l) => l.flatMap((hr) => hr.role.accounts ?? [])))].sort(),
     controllerAddresses,
     repoPath: (rel: string) => path.join(repoRoot, rel),
   };
@@ -294,7 +306,7 @@ function buildRoles(
 ) {
   // Openings come from every role of the host, even those outside this run: the firewall must not
   // close a port because --tags left a play out.
-  const openings: Opening[] = allRoles.flatMap((hr) => hr.role.openings?.({ ...base, ...reading(hr, variant), vars: hr.vars }) ?? []);
+  const openings: Opening[] = allRoles.flatMap((hr) => checkOpenings(host, allRoles, hr, hr.role.openings?.({ ...base, ...reading(hr, variant), vars: hr.vars }) ?? []));
   const resources: Resource[] = [];
   const roleOf = new Map<string, string>();
   const handlers = new Map<string, CompiledHandler>();
@@ -329,3 +341,16 @@ function buildRoles(
   return { resources, roleOf, handlers, health, diskPaths, checks };
 }
 
+
+/** Openings need the base role (it renders the firewall), and a private role opens nothing to the internet. */
+function checkOpenings(host: Host, allRoles: HostRole[], hr: HostRole, openings: Opening[]): Opening[] {
+  if (!openings.length) return openings;
+  const open = openings.filter((o) => o.from === 'any');
+  if (hr.role.placement?.private && open.length) {
+    throw new Error(`role ${hr.role.name} is private (never reachable from the public internet) but opens ${open.map((o) => `${o.port}/${o.proto}`).join(', ')} to any address on host ${host.name}`);
+  }
+  if (!allRoles.some((r) => r.role.name === 'base')) {
+    throw new Error(`role ${hr.role.name} opens ${openings.map((o) => `${o.port}/${o.proto}`).join(', ')} on host ${host.name}, which has no base role: nothing would render its firewall`);
+  }
+  return openings;
+}

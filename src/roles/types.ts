@@ -39,6 +39,8 @@ export interface RoleContext<V> {
   repoPath(relative: string): string;
   /** the login user of the controller on this host (the lockout guard keeps it working) */
   loginUser: string;
+  /** the system accounts (users and groups) every role of the playbook declares (RoleDefinition.accounts) */
+  systemAccounts: string[];
   /** addresses the controller connects from, as seen by this host (for the bastion allowlist) */
   controllerAddresses: string[];
   /**
@@ -121,6 +123,8 @@ export interface RoleDefinition<S extends TObject = TObject> {
   releases?: readonly Release[];
   sizing?: Sizing;
   placement?: Placement;
+  /** the system users and groups this role makes (the bastion refuses them as operator names) */
+  accounts?: string[];
   openings?(ctx: Omit<RoleContext<Static<S>>, 'openings' | 'template'>): Opening[];
   resources(ctx: RoleContext<Static<S>>): Resource[];
   /**

@@ -126,6 +126,8 @@ export function build(setup: HostSetup): Built {
     loginUser: setup.loginUser ?? 'root',
     controllerAddresses: setup.controllerAddresses ?? ['10.213.7.1'],
     repoPath: (rel: string) => path.join(repoRoot, rel),
+    // as the engine derives it: the accounts the site roles declare
+    systemAccounts: [...new Set(Object.values(roles).flatMap((r) => r.accounts ?? []))].sort(),
   };
   const typed = new Map(host.roles.map((name) => [name, withDefaults(roles[name]!, vars[name])]));
   const openings = host.roles.flatMap((name) => roles[name]!.openings?.({ ...common, vars: typed.get(name) } as never) ?? []);
