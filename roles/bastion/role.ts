@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { BASTION_DROPIN, OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
-import { resolveSources, SOURCE_PATTERN } from '../base/net.js';
+import { resolveSources, Source } from '../../src/roles/net.js';
 import { sh } from '../../src/shell/quote.js';
 
 const KEY_PATTERN =
@@ -26,7 +26,7 @@ const vars = Type.Object(
       ),
       { default: [], description: 'operator accounts: key + TOTP, no sudo; state: absent removes the account' },
     ),
-    allow_from: Type.Array(Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 }), {
+    allow_from: Type.Array(Source(), {
       default: [],
       description: 'operator addresses/CIDRs (or VPN endpoints) that may reach SSH on the bastion',
     }),

@@ -12,7 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, urlHost } from '../base/net.js';
+import { localUrlHost, MONITORING, parseCidr, Port, resolveSources, Source as source, urlHost } from '../../src/roles/net.js';
 import { binarySchema, daemonVars, pinnedBinary } from '../drand-node/binary.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand-relay-http';
@@ -20,8 +20,7 @@ export const RESTART_RELAY = 'restart drand-relay-http';
 export const RELAY_USER = 'drand-relay';
 export const DEFAULT_BIND_PORT = 8081;
 
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
-const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+const Source = source();
 /** host[:port]: an inventory host name, an IPv4 address, [IPv6], or a DNS name (with a dot) */
 const ENDPOINT = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9][A-Za-z0-9._-]*)(:[0-9]{1,5})?$';
 const BIND = '^(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):[0-9]{1,5}$';
@@ -57,7 +56,7 @@ const vars = Type.Object(
       default: [],
       description: "who may open the HTTP port: the CDN / load balancer addresses; 'any' (the whole internet) only when written so; []: closed",
     }),
-    metrics_port: Type.Union([Type.Integer({ minimum: 1, maximum: 65535 }), Type.Null()], {
+    metrics_port: Type.Union([Port(), Type.Null()], {
       default: 9080,
       description: 'Prometheus metrics (--metrics) on the host address; null: no metrics',
     }),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { sh } from '../../src/shell/quote.js';
-import { SOURCE_PATTERN } from '../base/net.js';
+import { Source as source } from '../../src/roles/net.js';
 
 /** The vars schema of a pinned binary: exactly one of url or file (checked when building), and the pin. */
 export function binarySchema(what: string) {
@@ -28,7 +28,7 @@ export function binarySchema(what: string) {
 export type PinnedBinaryVars = Static<ReturnType<typeof binarySchema>>;
 
 // Vars every pinned daemon role takes alongside its binary (drand-node, drand-http-relay).
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
+const Source = source();
 
 export const daemonVars = (daemon: string, argsExample: string) => ({
   metrics_from: Type.Union([Type.Array(Source), Type.Null()], {

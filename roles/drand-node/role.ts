@@ -7,15 +7,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
+import { localUrlHost, MONITORING, parseCidr, Port, resolveSources, Source as source, splitHostPort } from '../../src/roles/net.js';
 import * as pinned from './binary.js';
 import { encryptedDiskCheck, encryptedDiskFact, type EncryptedDiskFact } from '../../src/roles/facts.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand';
 export const RESTART_DRAND = 'restart drand';
 
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
-const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+const Source = source();
 
 const vars = Type.Object(
   {
