@@ -13,7 +13,7 @@ import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
 import { localUrlHost, MONITORING, parseCidr, Port, resolveSources, Source as source, urlHost } from '../../src/roles/net.js';
-import { binarySchema, daemonVars, pinnedBinary } from '../drand-node/binary.js';
+import { binarySchema, daemon, daemonHandlers, daemonVars } from '../../src/roles/daemon.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand-relay-http';
 export const RESTART_RELAY = 'restart drand-relay-http';
@@ -212,35 +212,34 @@ export default defineRole({
     }
     const node = pickNode(ctx);
 
-    return [
-      // curl: the URL download and the health check
-      r.apt({ name: ['curl', ...v.extra_packages] }),
+    return daemon({
+      service: 'drand-relay-http',
       // seed 000 "Drand Machines": dedicated system users; the relay keeps no state (no home)
-      r.group({ name: RELAY_USER, system: true }),
-      r.user({ name: RELAY_USER, system: true, home: '/nonexistent', shell: '/usr/sbin/nologin', groups: [] }),
-      pinnedBinary(v.binary, ctx.repoPath, BINARY),
-      r.systemdUnit({
-        name: 'drand-relay-http.service',
-        content: ctx.template('drand-relay-http.service', {
-          host: ctx.host.name,
-          binary: BINARY_PATH,
-          user: RELAY_USER,
-          grpcConnect: node,
-          bind: bind.text,
-          lowPort: bind.port < 1024,
-          metrics: metricsListen(ctx),
-          hashes: v.chain_hashes,
-          insecure: !v.grpc_tls,
-          extraArgs: v.extra_args,
-        }),
-        notify: [RESTART_RELAY],
+      user: RELAY_USER,
+      home: '/nonexistent',
+      // curl: the URL download and the health check
+      packages: ['curl', ...v.extra_packages],
+      binary: v.binary,
+      target: BINARY,
+      repoPath: ctx.repoPath,
+      restartHandler: RESTART_RELAY,
+      unit: ctx.template('drand-relay-http.service', {
+        host: ctx.host.name,
+        binary: BINARY_PATH,
+        user: RELAY_USER,
+        grpcConnect: node,
+        bind: bind.text,
+        lowPort: bind.port < 1024,
+        metrics: metricsListen(ctx),
+        hashes: v.chain_hashes,
+        insecure: !v.grpc_tls,
+        extraArgs: v.extra_args,
       }),
-      r.service({ name: 'drand-relay-http', enabled: true, running: true }),
-    ];
+    }).resources;
   },
 
   handlers() {
-    return { [RESTART_RELAY]: r.restartHandler('drand-relay-http') };
+    return daemonHandlers({ service: 'drand-relay-http', restartHandler: RESTART_RELAY });
   },
 
   health(ctx) {

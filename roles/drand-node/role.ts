@@ -8,7 +8,7 @@ import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
 import { localUrlHost, MONITORING, parseCidr, Port, resolveSources, Source as source, splitHostPort } from '../../src/roles/net.js';
-import * as pinned from './binary.js';
+import * as pinned from '../../src/roles/daemon.js';
 import { encryptedDiskCheck, encryptedDiskFact, type EncryptedDiskFact } from '../../src/roles/facts.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand';
@@ -98,10 +98,6 @@ function listenAddress(ctx: Ctx): string {
   return c.family === 6 ? `[${c.text}]` : c.text;
 }
 
-function binaryResource(ctx: Ctx): r.Resource {
-  return pinned.pinnedBinary(ctx.vars.binary, ctx.repoPath, BINARY);
-}
-
 export default defineRole({
   name: 'drand-node',
   description: 'drand beacon node: dedicated user, sandboxed daemon, gRPC open to its peers only',
@@ -167,39 +163,31 @@ export default defineRole({
     splitHostPort(v.public_listen, 'drand-node.public_listen');
     const addr = listenAddress(ctx);
     const beacon = `${v.folder}/multibeacon/${v.beacon_id}`;
-    const dir = (p: string) => r.directory({ path: p, owner: 'drand', group: 'drand', mode: '0700' });
 
-    return [
-      // curl: the URL download and the health check
-      r.apt({ name: ['curl', ...v.extra_packages] }),
-      // seed 000 "Drand Machines": "Run the drand node in isolation with dedicated system users"
-      r.group({ name: 'drand', system: true }),
-      r.user({ name: 'drand', system: true, home: v.folder, shell: '/usr/sbin/nologin', groups: [] }),
+    return pinned.daemon({
+      service: 'drand',
+      user: 'drand',
+      home: v.folder,
       // drand's --folder layout: multibeacon/<beacon id>/{key,groups,db}; 0700, drand's only
-      dir(v.folder),
-      dir(`${v.folder}/multibeacon`),
-      dir(beacon),
-      dir(`${beacon}/key`),
-      dir(`${beacon}/groups`),
-      dir(`${beacon}/db`),
-      binaryResource(ctx),
-      r.systemdUnit({
-        name: 'drand.service',
-        content: ctx.template('drand.service', {
-          host: ctx.host.name,
-          beaconId: v.beacon_id,
-          binary: BINARY_PATH,
-          privateListen: `${addr}:${v.private_port}`,
-          publicListen: v.public_listen,
-          controlPort: v.control_port,
-          metricsListen: `${addr}:${v.metrics_port}`,
-          folder: v.folder,
-          extraArgs: v.extra_args,
-        }),
-        notify: [RESTART_DRAND],
+      dirs: [v.folder, `${v.folder}/multibeacon`, beacon, `${beacon}/key`, `${beacon}/groups`, `${beacon}/db`],
+      // curl: the URL download and the health check
+      packages: ['curl', ...v.extra_packages],
+      binary: v.binary,
+      target: BINARY,
+      repoPath: ctx.repoPath,
+      restartHandler: RESTART_DRAND,
+      unit: ctx.template('drand.service', {
+        host: ctx.host.name,
+        beaconId: v.beacon_id,
+        binary: BINARY_PATH,
+        privateListen: `${addr}:${v.private_port}`,
+        publicListen: v.public_listen,
+        controlPort: v.control_port,
+        metricsListen: `${addr}:${v.metrics_port}`,
+        folder: v.folder,
+        extraArgs: v.extra_args,
       }),
-      r.service({ name: 'drand', enabled: true, running: true }),
-    ];
+    }).resources;
   },
 
   // seed 000 "Drand Machines": "Encrypt disks containing drand configuration files" (key/ holds the
@@ -210,7 +198,7 @@ export default defineRole({
   ],
 
   handlers() {
-    return { [RESTART_DRAND]: r.restartHandler('drand') };
+    return pinned.daemonHandlers({ service: 'drand', restartHandler: RESTART_DRAND });
   },
 
   health(ctx) {

@@ -197,11 +197,12 @@ describe('drand-http-relay: the binary and its sha256 pin (shared with drand-nod
     expect(run).toContain('mv -fT -- "$t" /usr/local/bin/drand-relay-http');
   });
 
-  test('one implementation: neither role file carries its own copy of the pin code', () => {
+  test('one implementation: both roles build their daemon with the daemon helper, neither carries pin code or its own user/unit/service', () => {
     for (const role of ['drand-node', 'drand-http-relay']) {
       const src = fs.readFileSync(path.join(repoRoot, 'roles', role, 'role.ts'), 'utf8');
-      expect(src).toMatch(/from '(\.\.\/drand-node)?\.?\/binary\.js'/);
-      expect(src).not.toMatch(/createHash|sha256sum/);
+      expect(src).toMatch(/from '\.\.\/\.\.\/src\/roles\/daemon\.js'/);
+      expect(src).toMatch(/daemon\(\{/);
+      expect(src).not.toMatch(/createHash|sha256sum|r\.user\(|r\.systemdUnit\(|r\.service\(/);
     }
   });
 });
