@@ -294,15 +294,19 @@ function compileHost(
   };
 }
 
-/** Each role of the run, in order: its handlers, resources, health checks (and checks, once facts are known). */
-function buildRoles(
-  host: Host,
+/**
+ * Each role of the run, in order: its handlers, resources, health checks (and checks, once facts
+ * are known). Exported for the role unit tests, which build roles through this same code.
+ */
+export function buildRoles(
+  host: Pick<Host, 'name'>,
   allRoles: HostRole[],
   runRoles: HostRole[],
   base: Omit<RoleContext<unknown>, 'vars' | 'openings' | 'template' | 'hostValue' | 'varsOf' | 'fact'>,
   reading: (hr: HostRole, variant: 0 | 1) => Pick<RoleContext<unknown>, 'hostValue' | 'varsOf' | 'fact'>,
   variant: 0 | 1,
   probed: boolean,
+  render: (role: RoleDefinition, name: string, data: object) => string = renderTemplate,
 ) {
   // Openings come from every role of the host, even those outside this run: the firewall must not
   // close a port because --tags left a play out.
@@ -313,8 +317,10 @@ function buildRoles(
   const health: HealthCheck[] = [];
   const diskPaths = new Set<string>();
   const checks: RoleCheck[] = [];
+  /** the role of each health check */
+  const healthOf: string[] = [];
   for (const hr of runRoles) {
-    const ctx: RoleContext<unknown> = { ...base, ...reading(hr, variant), vars: hr.vars, openings, template: (n, data) => renderTemplate(hr.role, n, data) };
+    const ctx: RoleContext<unknown> = { ...base, ...reading(hr, variant), vars: hr.vars, openings, template: (n, data) => render(hr.role, n, data) };
     for (const [name, h] of Object.entries(hr.role.handlers?.(ctx as never) ?? {})) {
       const prior = handlers.get(name);
       if (prior) {
@@ -333,17 +339,19 @@ function buildRoles(
       roleOf.set(r.id, hr.role.name);
       resources.push(r);
     }
-    health.push(...(hr.role.health?.(ctx as never) ?? []));
+    const own = hr.role.health?.(ctx as never) ?? [];
+    health.push(...own);
+    healthOf.push(...own.map(() => hr.role.name));
     if (hr.role.sizing?.diskPath) diskPaths.add(hr.role.sizing.diskPath);
     // Checks judge facts: only once a probe has read them (plan time), never offline.
     if (probed && hr.role.checks) checks.push(...hr.role.checks(ctx as never));
   }
-  return { resources, roleOf, handlers, health, diskPaths, checks };
+  return { resources, roleOf, handlers, health, healthOf, diskPaths, checks, openings };
 }
 
 
 /** Openings need the base role (it renders the firewall), and a private role opens nothing to the internet. */
-function checkOpenings(host: Host, allRoles: HostRole[], hr: HostRole, openings: Opening[]): Opening[] {
+function checkOpenings(host: Pick<Host, 'name'>, allRoles: HostRole[], hr: HostRole, openings: Opening[]): Opening[] {
   if (!openings.length) return openings;
   const open = openings.filter((o) => o.from === 'any');
   if (hr.role.placement?.private && open.length) {
