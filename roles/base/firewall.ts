@@ -2,7 +2,7 @@
 // Seed 000 "Firewall Configuration" (allowlists only; test allowlist enforcement), seed 003
 // "Blocking Unnecessary Ports". Pure functions: the role renders, the tests read the result.
 import type { HostView, Opening } from '../../src/roles/types.js';
-import { MONITORING, resolveSources, type Cidr } from './net.js';
+import { MONITORING, resolveSources, type Cidr } from '../../src/roles/net.js';
 
 /** nftables comments: at most 128 bytes, inside double quotes — keep a safe subset of characters. */
 export function nftComment(text: string): string {

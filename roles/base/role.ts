@@ -6,13 +6,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
 import { isContainer, type Facts } from '../../src/facts/types.js';
-import { resolveSources, SOURCE_PATTERN, splitHostPort, hostByName, parseCidr } from './net.js';
+import { resolveSources, Source as source, Port, splitHostPort, hostByName, parseCidr } from '../../src/roles/net.js';
 import { renderRules } from './firewall.js';
 import { updateResources } from './updates.js';
 import { sh } from '../../src/shell/quote.js';
 import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
 
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253, description: 'an IP address, a CIDR or an inventory host name' });
+const Source = source('an IP address, a CIDR or an inventory host name');
 
 const vars = Type.Object(
   {
@@ -25,7 +25,7 @@ const vars = Type.Object(
       description: 'host:port receiving every log line (rsyslog forwarding); the host may be an inventory host name; null: no forwarding',
     }),
     log_protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
-    node_exporter_port: Type.Integer({ minimum: 1, maximum: 65535, default: 9100 }),
+    node_exporter_port: Port(9100),
     ssh_from: Type.Union([Type.Array(Source, { minItems: 1 }), Type.Null()], {
       default: null,
       description:
@@ -34,7 +34,7 @@ const vars = Type.Object(
     extra_openings: Type.Array(
       Type.Object(
         {
-          port: Type.Integer({ minimum: 1, maximum: 65535 }),
+          port: Port(),
           proto: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
           from: Type.Union([Type.Array(Source), Type.Literal('any')]),
           comment: Type.String({ minLength: 1, maxLength: 100 }),
@@ -76,6 +76,8 @@ const loginAddr = (ctx: Ctx): string =>
 
 export default defineRole({
   name: 'base',
+  // made by Debian's prometheus-node-exporter package, which base installs
+  accounts: ['prometheus'],
   description: 'every host: hardened sshd, security updates, default-deny firewall, audit, time sync, metrics, log shipping',
   vars,
   // converged and checked on both in the lab (docs/releases.md)

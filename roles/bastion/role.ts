@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { BASTION_DROPIN, OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
-import { resolveSources, SOURCE_PATTERN } from '../base/net.js';
+import { resolveSources, Source } from '../../src/roles/net.js';
 import { sh } from '../../src/shell/quote.js';
 
 const KEY_PATTERN =
@@ -26,7 +26,7 @@ const vars = Type.Object(
       ),
       { default: [], description: 'operator accounts: key + TOTP, no sudo; state: absent removes the account' },
     ),
-    allow_from: Type.Array(Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 }), {
+    allow_from: Type.Array(Source(), {
       default: [],
       description: 'operator addresses/CIDRs (or VPN endpoints) that may reach SSH on the bastion',
     }),
@@ -41,11 +41,14 @@ const vars = Type.Object(
 
 type Ctx = Omit<RoleContext<Static<typeof vars>>, 'openings' | 'template'>;
 
-/** Accounts an operator entry must never take over (the user resource would make them login accounts). */
-const RESERVED = new Set([
+/**
+ * Accounts an operator entry must never take over (the user resource would make them login
+ * accounts): Debian's own, and every system account a role of the playbook declares (`accounts`).
+ */
+const DEBIAN_ACCOUNTS = [
   'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data',
-  'backup', 'list', 'irc', 'gnats', 'nobody', 'sshd', 'messagebus', 'drand', 'prometheus', 'operators', '_apt',
-]);
+  'backup', 'list', 'irc', 'gnats', 'nobody', 'sshd', 'messagebus', '_apt',
+];
 
 function checkOperators(ctx: Ctx): void {
   const seen = new Set<string>();
@@ -56,7 +59,7 @@ function checkOperators(ctx: Ctx): void {
       // The controller's account must stay publickey-only (the lockout guard logs in with it).
       throw new Error(`bastion.operators: "${op.name}" is the controller's login user on ${ctx.host.name}; it cannot be an operator`);
     }
-    if (RESERVED.has(op.name) || op.name.startsWith('systemd-')) {
+    if (DEBIAN_ACCOUNTS.includes(op.name) || ctx.systemAccounts.includes(op.name) || op.name.startsWith('systemd-')) {
       throw new Error(`bastion.operators: "${op.name}" is a system account name; pick another operator name`);
     }
   }
@@ -77,8 +80,9 @@ export default defineRole({
   // no sizing of its own: sshd needs nothing beyond the base role's minimums
   placement: {
     // DESIGN "Placement": a bastion carries no node role (seed 000: nodes isolated, bastion separate)
-    notWith: ['drand-node', 'drand-http-relay', 'drand-gossip-relay'],
+    notWith: ['drand-node', 'drand-http-relay'],
   },
+  accounts: [OPERATORS_GROUP],
 
   openings(ctx) {
     // seed 000 "SSH Access": whitelist operator IPs or VPN endpoints. The controller's own opening

@@ -12,16 +12,15 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type Opening, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, urlHost } from '../base/net.js';
-import { binarySchema, daemonVars, pinnedBinary } from '../drand-node/binary.js';
+import { localUrlHost, MONITORING, parseCidr, Port, resolveSources, Source as source, urlHost } from '../../src/roles/net.js';
+import { binarySchema, daemon, daemonHandlers, daemonVars } from '../../src/roles/daemon.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand-relay-http';
 export const RESTART_RELAY = 'restart drand-relay-http';
 export const RELAY_USER = 'drand-relay';
 export const DEFAULT_BIND_PORT = 8081;
 
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
-const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+const Source = source();
 /** host[:port]: an inventory host name, an IPv4 address, [IPv6], or a DNS name (with a dot) */
 const ENDPOINT = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9][A-Za-z0-9._-]*)(:[0-9]{1,5})?$';
 const BIND = '^(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):[0-9]{1,5}$';
@@ -57,7 +56,7 @@ const vars = Type.Object(
       default: [],
       description: "who may open the HTTP port: the CDN / load balancer addresses; 'any' (the whole internet) only when written so; []: closed",
     }),
-    metrics_port: Type.Union([Type.Integer({ minimum: 1, maximum: 65535 }), Type.Null()], {
+    metrics_port: Type.Union([Port(), Type.Null()], {
       default: 9080,
       description: 'Prometheus metrics (--metrics) on the host address; null: no metrics',
     }),
@@ -164,8 +163,10 @@ export default defineRole({
     // machine", "Ensure gossip relays are not co-located with drand nodes or HTTP relays";
     // DESIGN: a bastion carries no node role. Not `private`: the relay serves the CDN (SSH still
     // goes through the bastion when the host has a jump host).
-    notWith: ['drand-node', 'drand-gossip-relay', 'bastion'],
+    notWith: ['drand-node', 'bastion'],
+    // the gossip relay (seed 000: not with nodes or HTTP relays) states its own rule once its role exists: a rule naming no role is an error
   },
+  accounts: [RELAY_USER],
 
   openings(ctx) {
     const v = ctx.vars;
@@ -211,35 +212,34 @@ export default defineRole({
     }
     const node = pickNode(ctx);
 
-    return [
-      // curl: the URL download and the health check
-      r.apt({ name: ['curl', ...v.extra_packages] }),
+    return daemon({
+      service: 'drand-relay-http',
       // seed 000 "Drand Machines": dedicated system users; the relay keeps no state (no home)
-      r.group({ name: RELAY_USER, system: true }),
-      r.user({ name: RELAY_USER, system: true, home: '/nonexistent', shell: '/usr/sbin/nologin', groups: [] }),
-      pinnedBinary(v.binary, ctx.repoPath, BINARY),
-      r.systemdUnit({
-        name: 'drand-relay-http.service',
-        content: ctx.template('drand-relay-http.service', {
-          host: ctx.host.name,
-          binary: BINARY_PATH,
-          user: RELAY_USER,
-          grpcConnect: node,
-          bind: bind.text,
-          lowPort: bind.port < 1024,
-          metrics: metricsListen(ctx),
-          hashes: v.chain_hashes,
-          insecure: !v.grpc_tls,
-          extraArgs: v.extra_args,
-        }),
-        notify: [RESTART_RELAY],
+      user: RELAY_USER,
+      home: '/nonexistent',
+      // curl: the URL download and the health check
+      packages: ['curl', ...v.extra_packages],
+      binary: v.binary,
+      target: BINARY,
+      repoPath: ctx.repoPath,
+      restartHandler: RESTART_RELAY,
+      unit: ctx.template('drand-relay-http.service', {
+        host: ctx.host.name,
+        binary: BINARY_PATH,
+        user: RELAY_USER,
+        grpcConnect: node,
+        bind: bind.text,
+        lowPort: bind.port < 1024,
+        metrics: metricsListen(ctx),
+        hashes: v.chain_hashes,
+        insecure: !v.grpc_tls,
+        extraArgs: v.extra_args,
       }),
-      r.service({ name: 'drand-relay-http', enabled: true, running: true }),
-    ];
+    }).resources;
   },
 
   handlers() {
-    return { [RESTART_RELAY]: r.restartHandler('drand-relay-http') };
+    return daemonHandlers({ service: 'drand-relay-http', restartHandler: RESTART_RELAY });
   },
 
   health(ctx) {

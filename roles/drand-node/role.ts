@@ -7,14 +7,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole, type HostView, type RoleContext } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { localUrlHost, MONITORING, parseCidr, resolveSources, SOURCE_PATTERN, splitHostPort } from '../base/net.js';
-import * as pinned from './binary.js';
+import { localUrlHost, MONITORING, parseCidr, Port, resolveSources, Source as source, splitHostPort } from '../../src/roles/net.js';
+import * as pinned from '../../src/roles/daemon.js';
+import { encryptedDiskCheck, encryptedDiskFact, type EncryptedDiskFact } from '../../src/roles/facts.js';
 
 export const BINARY_PATH = '/usr/local/bin/drand';
 export const RESTART_DRAND = 'restart drand';
 
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
-const Port = (def: number) => Type.Integer({ minimum: 1, maximum: 65535, default: def });
+const Source = source();
 
 const vars = Type.Object(
   {
@@ -45,6 +45,10 @@ const vars = Type.Object(
       default: 'auto',
       description:
         "who else may open the gRPC port as an HTTP relay: 'auto' = every drand-http-relay host of the inventory; a list replaces it ([] = none)",
+    }),
+    encrypted_disk: Type.Union([Type.Literal('enforce'), Type.Literal('warn')], {
+      default: 'enforce',
+      description: 'the folder must be on an encrypted block device (seed 000): enforce fails the plan, warn warns; skipped in a container',
     }),
     ...pinned.daemonVars('drand', '--verbose'),
   },
@@ -94,10 +98,6 @@ function listenAddress(ctx: Ctx): string {
   return c.family === 6 ? `[${c.text}]` : c.text;
 }
 
-function binaryResource(ctx: Ctx): r.Resource {
-  return pinned.pinnedBinary(ctx.vars.binary, ctx.repoPath, BINARY);
-}
-
 export default defineRole({
   name: 'drand-node',
   description: 'drand beacon node: dedicated user, sandboxed daemon, gRPC open to its peers only',
@@ -120,10 +120,12 @@ export default defineRole({
   },
   placement: {
     // seed 000: relays never on the node's machine; DESIGN: a bastion carries no node role
-    notWith: ['drand-http-relay', 'drand-gossip-relay', 'bastion'],
+    notWith: ['drand-http-relay', 'bastion'],
+    // the gossip relay (seed 000: not with nodes or HTTP relays) states its own rule once its role exists: a rule naming no role is an error
     // seed 000: "Must be isolated from the public internet"
     private: true,
   },
+  accounts: ['drand'],
 
   openings(ctx) {
     const peers = drandPeers(ctx).map((h) => h.name);
@@ -161,43 +163,42 @@ export default defineRole({
     splitHostPort(v.public_listen, 'drand-node.public_listen');
     const addr = listenAddress(ctx);
     const beacon = `${v.folder}/multibeacon/${v.beacon_id}`;
-    const dir = (p: string) => r.directory({ path: p, owner: 'drand', group: 'drand', mode: '0700' });
 
-    return [
-      // curl: the URL download and the health check
-      r.apt({ name: ['curl', ...v.extra_packages] }),
-      // seed 000 "Drand Machines": "Run the drand node in isolation with dedicated system users"
-      r.group({ name: 'drand', system: true }),
-      r.user({ name: 'drand', system: true, home: v.folder, shell: '/usr/sbin/nologin', groups: [] }),
+    return pinned.daemon({
+      service: 'drand',
+      user: 'drand',
+      home: v.folder,
       // drand's --folder layout: multibeacon/<beacon id>/{key,groups,db}; 0700, drand's only
-      dir(v.folder),
-      dir(`${v.folder}/multibeacon`),
-      dir(beacon),
-      dir(`${beacon}/key`),
-      dir(`${beacon}/groups`),
-      dir(`${beacon}/db`),
-      binaryResource(ctx),
-      r.systemdUnit({
-        name: 'drand.service',
-        content: ctx.template('drand.service', {
-          host: ctx.host.name,
-          beaconId: v.beacon_id,
-          binary: BINARY_PATH,
-          privateListen: `${addr}:${v.private_port}`,
-          publicListen: v.public_listen,
-          controlPort: v.control_port,
-          metricsListen: `${addr}:${v.metrics_port}`,
-          folder: v.folder,
-          extraArgs: v.extra_args,
-        }),
-        notify: [RESTART_DRAND],
+      dirs: [v.folder, `${v.folder}/multibeacon`, beacon, `${beacon}/key`, `${beacon}/groups`, `${beacon}/db`],
+      // curl: the URL download and the health check
+      packages: ['curl', ...v.extra_packages],
+      binary: v.binary,
+      target: BINARY,
+      repoPath: ctx.repoPath,
+      restartHandler: RESTART_DRAND,
+      unit: ctx.template('drand.service', {
+        host: ctx.host.name,
+        beaconId: v.beacon_id,
+        binary: BINARY_PATH,
+        privateListen: `${addr}:${v.private_port}`,
+        publicListen: v.public_listen,
+        controlPort: v.control_port,
+        metricsListen: `${addr}:${v.metrics_port}`,
+        folder: v.folder,
+        extraArgs: v.extra_args,
       }),
-      r.service({ name: 'drand', enabled: true, running: true }),
-    ];
+    }).resources;
   },
 
+  // seed 000 "Drand Machines": "Encrypt disks containing drand configuration files" (key/ holds the
+  // node's private key): checked on the host like sizing.
+  facts: (ctx) => ({ folderDisk: encryptedDiskFact(ctx.vars.folder) }),
+  checks: (ctx) => [
+    encryptedDiskCheck('the drand folder', ctx.fact<EncryptedDiskFact>('folderDisk'), ctx.vars.encrypted_disk, 'seed 000: "Encrypt disks containing drand configuration files"'),
+  ],
+
   handlers() {
-    return { [RESTART_DRAND]: r.restartHandler('drand') };
+    return pinned.daemonHandlers({ service: 'drand', restartHandler: RESTART_DRAND });
   },
 
   health(ctx) {

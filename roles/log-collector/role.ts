@@ -5,14 +5,14 @@ import { Type } from '@sinclair/typebox';
 import * as r from '../../src/resources/index.js';
 import { defineRole } from '../../src/roles/types.js';
 import { sh } from '../../src/shell/quote.js';
-import { SOURCE_PATTERN } from '../base/net.js';
+import { Port, Source as source } from '../../src/roles/net.js';
 
-const Source = Type.String({ pattern: SOURCE_PATTERN, maxLength: 253 });
+const Source = source();
 const RESTART_RSYSLOG = 'restart rsyslog'; // the same handler role base defines
 
 const vars = Type.Object(
   {
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 514, description: 'TCP port rsyslog listens on (base.log_host points here)' }),
+    port: Port(514, 'TCP port rsyslog listens on (base.log_host points here)'),
     dir: Type.String({ pattern: '^(/[A-Za-z0-9_][A-Za-z0-9._-]*)+$', default: '/var/log/remote', description: 'one <sender>.log per host' }),
     from: Type.Union([Type.Array(Source), Type.Null()], {
       default: null,

@@ -1,24 +1,21 @@
 // One run of plan or apply over the hosts of a compiled playbook:
-//   1. probe every host in parallel (ONE exec each: facts + all resources + health), plan (pure);
-//   2. cross-host checks with facts (placement on machine-ids), saved-plan drift;
+//   1–2. planning (src/plan/probe-plan.ts): probe every host in parallel (ONE exec each), plan
+//      (pure), cross-host checks with facts (placement on machine-ids), saved-plan drift;
 //   3. apply: play by play, serial batches, failure budget; hosts in a batch run in parallel;
 //   4. verify: probe again — every resource must be converged and every health check pass. This
 //      probe ends the host's last apply exec (src/apply/executor.ts), so a host is verified before
 //      the next serial batch starts and a failed health check counts against the play's budget.
 // A failing host never takes the others down: every per-host step is caught and recorded.
 import { randomBytes } from 'node:crypto';
-import { redact } from '../secrets/value.js';
 import pLimit from 'p-limit';
 import type { Compiled, CompiledHost } from '../plan/compile.js';
-import { planFromProbe, unconverged, type PlannedHost } from '../plan/planner.js';
+import { readValues, unconverged, type PlannedHost } from '../plan/planner.js';
+import type { ValueTable } from '../plan/values.js';
 import { plannedHandlers } from '../plan/handlers.js';
-import fs from 'node:fs';
-import path from 'node:path';
 import { buildProbeScript, type ProbeOutput } from '../plan/probe-script.js';
-import { checkPlacementOnline } from '../plan/rules.js';
-import { hostHasWork, type Plan, type HostPlan, type PlannedHandler } from '../plan/types.js';
+import { probeAndPlan, type PlanningOptions } from '../plan/probe-plan.js';
+import { hostHasWork, type Plan } from '../plan/types.js';
 import { batches } from '../playbook/load.js';
-import type { HostView, RoleDefinition } from '../roles/types.js';
 import type { Emit, HostResult } from './events.js';
 import { applyPlay, HostFailure, type ApplyContext, type HostApplyState } from './executor.js';
 import { LEASE_SECONDS, type RunRecord } from '../plan/host-records.js';
@@ -29,16 +26,12 @@ export interface Connector {
   testFreshLogin(host: string): Promise<void>;
 }
 
-export interface RunOptions {
+export interface RunOptions extends PlanningOptions {
   mode: 'plan' | 'apply';
   forks: number;
   /** a remote exec that has not answered after this long fails its host, the others go on (default 600 s) */
   execTimeoutMs?: number;
   emit: Emit;
-  /** a saved plan to apply exactly: hosts whose state or desired state moved since are refused */
-  savedPlan?: Plan;
-  /** write each host's parsed probe output to this directory (fixtures for planner unit tests) */
-  recordProbesTo?: string;
   /** who runs this (user@controller): the lock's owner and the record's author */
   owner?: string;
   /** the inventory's repository commit, for the record on each host */
@@ -50,67 +43,64 @@ export interface RunOptions {
 export interface RunResult {
   plan: Plan;
   results: HostResult[];
+  /** the values the hosts published, as last read (by a planning or a verification probe) */
+  values: ValueTable;
 }
 
+/**
+ * plan: one round. apply: a first round applies everything that does not wait for a value another
+ * host publishes; while hosts still wait and a value they wait for became known (read by a
+ * generating host's verification probe), another round probes, plans and applies just those hosts.
+ * The run's plan is the first round's; each host's result sums its rounds.
+ */
 export async function run(compiled: Compiled, transport: Connector, opts: RunOptions): Promise<RunResult> {
+  if (opts.mode === 'plan') return runRound(compiled, transport, opts, new Map());
+  const quiet = { ...opts, emit: (e: Parameters<RunOptions['emit']>[0]) => e.type !== 'host.done' && opts.emit(e) };
+  const first = await runRound(compiled, transport, quiet, new Map());
+  const results = new Map(first.results.map((r) => [r.host, r]));
+  let values = first.values;
+  let last = first.plan;
+  const ok = (h: string) => ['changed', 'unchanged'].includes(results.get(h)!.status);
+  for (;;) {
+    const waiting = last.hosts.filter((hp) => hp.deferred?.length && ok(hp.host));
+    const ready = waiting.filter((hp) => hp.deferred!.some((d) => d.waitsFor.some((k) => values.has(k)))).map((hp) => hp.host);
+    for (const hp of waiting.filter((w) => !ready.includes(w.host))) {
+      const never = [...new Set(hp.deferred!.flatMap((d) => d.waitsFor))];
+      results.set(hp.host, { ...results.get(hp.host)!, status: 'failed', error: `waits for ${never.join(', ')}, which no host of this run published (is the generating host in the run, did its role make the value?)` });
+    }
+    if (!ready.length || opts.signal?.aborted) break;
+    const sub: Compiled = { ...compiled, plays: compiled.plays.map((p) => ({ ...p, hosts: p.hosts.filter((h) => ready.includes(h)) })), hosts: new Map([...compiled.hosts].filter(([h]) => ready.includes(h))) };
+    const next = await runRound(sub, transport, { ...quiet, savedPlan: undefined }, values);
+    for (const r of next.results) {
+      const prev = results.get(r.host)!;
+      results.set(r.host, {
+        ...r,
+        status: r.status === 'unchanged' && prev.status === 'changed' ? 'changed' : r.status,
+        changes: [...prev.changes, ...r.changes],
+        handlers: [...prev.handlers, ...r.handlers],
+        warnings: [...new Set([...prev.warnings, ...r.warnings])],
+        durationMs: prev.durationMs + r.durationMs,
+        execs: prev.execs + r.execs,
+      });
+    }
+    values = next.values;
+    last = next.plan;
+  }
+  const all = first.results.map((r) => results.get(r.host)!);
+  all.forEach((r) => opts.emit({ type: 'host.done', result: r }));
+  return { plan: first.plan, results: all, values };
+}
+
+async function runRound(given: Compiled, transport: Connector, opts: RunOptions, known: ValueTable): Promise<RunResult> {
+  // Hosts are compiled again once the probes have read the values and facts they use.
+  const compiled: Compiled = { ...given, hosts: new Map(given.hosts) };
   const limit = pLimit(Math.max(1, opts.forks));
   const connect = async (host: string) => {
     const conn = await transport.connect(host);
     return { get execCount() { return conn.execCount; }, run: (script: string) => withDeadline(conn.run(script), opts.execTimeoutMs ?? 600_000, host) };
   };
-  const started = new Map<string, number>();
-  const planned = new Map<string, PlannedHost>();
-  const hostPlans = new Map<string, HostPlan>();
-  const execBase = new Map<string, number>();
+  const { plan, planned, hostPlans, probed, values, started, execBase } = await probeAndPlan(compiled, connect, limit, opts, known);
   const names = [...compiled.hosts.keys()];
-
-  // 1. Probe and plan.
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        const ch = compiled.hosts.get(name)!;
-        started.set(name, Date.now());
-        opts.emit({ type: 'host.probing', host: name });
-        try {
-          const conn = await connect(name);
-          execBase.set(name, conn.execCount);
-          const probe = buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: ch.diskPaths, withFacts: true });
-          const res = await conn.run(probe.script);
-          const output = probe.parse(res.stdout);
-          if (opts.recordProbesTo) recordProbe(opts.recordProbesTo, name, output);
-          const p = planFromProbe(ch, output, conn.execCount - execBase.get(name)!);
-          planned.set(name, p);
-          hostPlans.set(name, p.plan);
-        } catch (e) {
-          hostPlans.set(name, { host: name, error: (e as Error).message, changes: [], handlers: [], skipped: [], warnings: [], unhealthy: [], fingerprint: '', execs: 0 });
-        }
-      }),
-    ),
-  );
-
-  // 2. Checks across hosts, with facts.
-  const views = new Map<string, HostView>();
-  const defs = new Map<string, RoleDefinition>();
-  for (const ch of compiled.hosts.values()) {
-    views.set(ch.host.name, { name: ch.host.name, address: ch.host.address, groups: ch.host.groups, roles: ch.roles.map((r) => r.role.name), provider: ch.host.spec.provider ?? 'unknown' });
-    ch.roles.forEach((r) => defs.set(r.role.name, r.role));
-  }
-  const machineIds = new Map([...planned].map(([h, p]) => [h, p.plan.facts?.machineId ?? '']));
-  for (const [h, msgs] of checkPlacementOnline(machineIds, views, defs)) {
-    const hp = hostPlans.get(h)!;
-    hp.error = [hp.error, ...msgs].filter(Boolean).join('; ');
-  }
-  if (opts.savedPlan) refuseDrift(opts.savedPlan, compiled, hostPlans);
-
-  const plan: Plan = {
-    version: 1,
-    inventory: compiled.inventory.dir,
-    playbook: compiled.playbook.file,
-    desired: Object.fromEntries([...compiled.hosts].map(([h, ch]) => [h, ch.desiredHash])),
-    hosts: names.map((n) => hostPlans.get(n)!),
-    createdAt: new Date().toISOString(),
-  };
-  for (const hp of plan.hosts) opts.emit({ type: 'host.planned', host: hp.host, changes: hp.changes.length, error: hp.error });
 
   const applyState = new Map<string, HostApplyState>(names.map((n) => [n, { applied: [], pending: new Set(), ran: [] }]));
   const result = (name: string, r: Partial<HostResult>): HostResult => {
@@ -131,10 +121,10 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
 
   if (opts.mode === 'plan') {
     const results = plan.hosts.map((hp) =>
-      result(hp.host, hp.error ? { status: planned.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hostHasWork(hp) ? 'changed' : 'unchanged' }),
+      result(hp.host, hp.error ? { status: probed.has(hp.host) ? 'failed' : 'unreachable', error: hp.error } : { status: hostHasWork(hp) ? 'changed' : 'unchanged' }),
     );
     results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
-    return { plan, results };
+    return { plan, results, values };
   }
 
   // 3. Apply, play by play.
@@ -158,14 +148,15 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     const ch = compiled.hosts.get(name)!;
     const applied = applyState.get(name)!.applied;
     const left = unconverged(ch, out, new Set(hostPlans.get(name)!.skipped.map((s) => s.id)));
-    const unhealthy = ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
+    // A host still waiting for a value is checked for health once it has it (the next round).
+    const unhealthy = ch.deferred.size ? [] : ch.health.filter((_, i) => out.health[i] !== 0).map((h) => h.name);
     if (left.length) return result(name, { status: 'failed', changes: applied, unconverged: left, error: `did not converge: ${left.map((c) => `${c.id} (${c.summary})`).join('; ')}`, execs });
     if (unhealthy.length) return result(name, { status: 'failed', changes: applied, error: `health check failed: ${unhealthy.join(', ')}`, execs });
     return result(name, { status: 'changed', changes: applied, execs });
   };
   for (const name of names) {
     const hp = hostPlans.get(name)!;
-    if (hp.error) failed.set(name, result(name, { status: planned.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
+    if (hp.error) failed.set(name, result(name, { status: probed.has(name) ? 'failed' : 'unreachable', error: hp.error, changes: [] }));
   }
   // Between this run's execs on a host (a fresh-login test, other serial batches) the controller
   // renews the lease itself; during an exec the remote shell does (src/apply/scripts.ts).
@@ -218,6 +209,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
                 const verify = lastPlay(ch, planned.get(name)!) === play.index ? verifyProbe(ch) : undefined;
                 await applyPlay(ch, planned.get(name)!, play.index, remote, context(name), st, opts.emit, verify);
                 if (st.verified) {
+                  readValues(ch, st.verified, values);
                   const v = verdict(name, st.verified, execs);
                   if (v.status === 'failed') {
                     failed.set(name, v);
@@ -282,7 +274,7 @@ export async function run(compiled: Compiled, transport: Connector, opts: RunOpt
     return result(name, { status: 'unchanged', changes: [] });
   });
   results.forEach((r) => opts.emit({ type: 'host.done', result: r }));
-  return { plan, results };
+  return { plan, results, values };
 }
 
 /**
@@ -294,7 +286,7 @@ function lastPlay(ch: CompiledHost, p: PlannedHost): number {
   return Math.max(-1, ...p.handlerRuns.map((h) => h.play), ...p.changed.map((i) => playOfRole.get(ch.roleOf.get(ch.resources[i]!.id)!)!));
 }
 
-const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true });
+const verifyProbe = (ch: CompiledHost) => buildProbeScript({ resources: ch.resources, health: ch.health, diskPaths: [], withFacts: false, healthRetries: true, extras: ch.extras });
 
 /** A hung remote command (a stuck package manager, a unit that never starts) fails its host, not the run. */
 function withDeadline<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
@@ -303,26 +295,4 @@ function withDeadline<T>(p: Promise<T>, ms: number, host: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`${host} did not answer within ${Math.round(ms / 1000)} s (--exec-timeout); the remote command may still be running`)), ms);
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
-}
-
-function recordProbe(dir: string, host: string, output: ProbeOutput): void {
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${host}.json`), redact(JSON.stringify(output, null, 1)) + '\n');
-}
-
-const handlerList = (hs: PlannedHandler[]): string => hs.map((h) => `${h.name} ← ${h.notifiedBy.join(', ')}`).join('; ');
-
-function refuseDrift(saved: Plan, compiled: Compiled, hostPlans: Map<string, HostPlan>): void {
-  for (const hp of hostPlans.values()) {
-    if (hp.error) continue;
-    const old = saved.hosts.find((h) => h.host === hp.host);
-    const ch: CompiledHost = compiled.hosts.get(hp.host)!;
-    if (!old) hp.error = 'not in the saved plan: make a new plan';
-    else if (saved.desired[hp.host] !== ch.desiredHash) hp.error = 'the desired state (inventory, playbook or roles) changed since the plan was saved: make a new plan';
-    else if (old.fingerprint !== hp.fingerprint) hp.error = 'the host drifted since the plan was saved (its probed state differs): make a new plan';
-    else if (handlerList(old.handlers ?? []) !== handlerList(hp.handlers)) {
-      // Same state and same roles give the same handlers; a plan saved by another version may not.
-      hp.error = `apply would run handlers [${handlerList(hp.handlers)}] but the saved plan lists [${handlerList(old.handlers ?? [])}]: make a new plan`;
-    }
-  }
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { TObject } from '@sinclair/typebox';
 import type { Inventory, Host } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
-import type { HealthCheck, HostView, Opening, RoleContext, RoleDefinition } from '../roles/types.js';
+import type { HealthCheck, HostView, Opening, RoleCheck, RoleContext, RoleDefinition } from '../roles/types.js';
 import type { Handler, Resource } from '../resources/types.js';
 import { matchHosts, PatternError } from '../inventory/pattern.js';
 import { availableRoles, loadRole, repoRoot } from '../roles/registry.js';
@@ -14,6 +14,7 @@ import { resolveRoleVars } from './role-vars.js';
 import { carriesSecret } from '../secrets/value.js';
 import { checkPlacementOffline, checkSizingOffline } from './rules.js';
 import path from 'node:path';
+import { findCycles, missingRef, placeholder, valueKey, VALUE_SAFE_PROBES, type ExtraProbe, type ValueRef, type ValueTable } from './values.js';
 
 export interface HostRole {
   role: RoleDefinition;
@@ -36,6 +37,25 @@ export interface CompiledHost {
   /** sha256 of the desired state (saved plans are refused when it moved) */
   desiredHash: string;
   warnings: string[];
+  /** published values and role facts: extra sections of the host's probe (src/plan/values.ts) */
+  extras: ExtraProbe[];
+  /** resource id → the values not known yet that its desired state holds: it plans "(known after apply)" */
+  deferred: Map<string, ValueRef[]>;
+  /** the roles' checks of the host's facts (only once facts were probed: rebuild) */
+  checks: RoleCheck[];
+  /** this host compiled again with values read by the probes and its roles' facts */
+  rebuild(values: ValueTable, facts: Map<string, Map<string, unknown>>): CompiledHost;
+  /** published value → the values the resources making it read (for cycles) */
+  valueEdges: Map<string, string[]>;
+}
+
+/** What a role may read beyond its own host: other hosts' roles, vars and published values. */
+export interface ValueEnv {
+  rolesOf: Map<string, HostRole[]>;
+  hostExists(name: string): boolean;
+  values: ValueTable;
+  /** role → fact → parsed value; undefined before the probe */
+  facts?: Map<string, Map<string, unknown>>;
 }
 
 export interface CompiledHandler extends Handler {
@@ -122,7 +142,7 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
     views.set(host.name, { name: host.name, address: host.address, groups: host.groups, roles: (rolesOf.get(host.name) ?? []).map((r) => r.role.name), provider: host.spec.provider ?? 'unknown', jump: host.jump });
   }
   const warnings = new Map<string, string[]>();
-  checkPlacementOffline(inv, views, defs, problems);
+  checkPlacementOffline(inv, views, defs, problems, known);
   checkSizingOffline(inv, rolesOf, problems, warnings);
   problems.throwIfAny();
 
@@ -137,15 +157,33 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
   const hostList = [...views.values()];
   const inventoryView = { hosts: hostList, group: (g: string) => hostList.filter((h) => h.groups.includes(g)) };
   const hosts = new Map<string, CompiledHost>();
+  const env: ValueEnv = { rolesOf, hostExists: (h) => inv.hosts.has(h), values: new Map() };
   for (const name of inRun) {
     const host = inv.hosts.get(name)!;
     const roleList = (rolesOf.get(name) ?? []).filter((r) => plays.some((p) => p.index === r.play && p.hosts.includes(name)));
     try {
-      hosts.set(name, compileHost(host, rolesOf.get(name) ?? [], roleList, views.get(name)!, inventoryView, opts.controllerAddresses ?? [], warnings.get(name) ?? []));
+      hosts.set(name, compileHost(host, rolesOf.get(name) ?? [], roleList, views.get(name)!, inventoryView, opts.controllerAddresses ?? [], warnings.get(name) ?? [], env));
     } catch (e) {
       if (e instanceof InputError) e.problems.forEach((p) => problems.add(p));
       else problems.add({ file: `roles/${(rolesOf.get(name) ?? []).map((r) => r.role.name).join(',')}`, at: `host ${name}`, expected: 'roles that build their resources', found: (e as Error).message });
     }
+  }
+  problems.throwIfAny();
+  // 7. One handler name means one thing: the plan lists handlers by name across hosts.
+  const handlerDefs = new Map<string, CompiledHandler>();
+  for (const ch of hosts.values()) {
+    for (const [name, h] of ch.handlers) {
+      const prior = handlerDefs.get(name);
+      if (prior && prior.role !== h.role && prior.script !== h.script) {
+        problems.add({ file: pb.file, at: `handler "${name}"`, expected: 'one definition per handler name', found: `roles ${prior.role} and ${h.role} define it differently` });
+      }
+      if (!prior) handlerDefs.set(name, h);
+    }
+  }
+  // 8. Values that wait on each other in a circle can never be made.
+  const edges = new Map([...hosts.values()].flatMap((h) => [...h.valueEdges]));
+  for (const cycle of findCycles(edges)) {
+    problems.add({ file: pb.file, at: `host ${cycle[0]!.split(' ')[0]}`, expected: 'published values that do not wait on each other', found: `a cycle: ${cycle.join(' waits for ')}` });
   }
   problems.throwIfAny();
   return { inventory: inv, playbook: pb, plays, hosts };
@@ -167,24 +205,122 @@ function compileHost(
   inventory: RoleContext<unknown>['inventory'],
   controllerAddresses: string[],
   warnings: string[],
+  env: ValueEnv,
 ): CompiledHost {
   const base = {
     host: view,
     inventory,
     loginUser: host.user,
+    systemAccounts: [...new Set([...env.rolesOf.values()].flatMap((l) => l.flatMap((hr) => hr.role.accounts ?? [])))].sort(),
     controllerAddresses,
     repoPath: (rel: string) => path.join(repoRoot, rel),
   };
+  // What each role reads from other hosts; references to nothing are errors naming both ends.
+  const refProblems = new ProblemList();
+  const reads = new Map<string, Map<string, ValueRef>>();
+  let unknownRead = false;
+  const nameOf = (h: string | HostView) => (typeof h === 'string' ? h : h.name);
+  const reading = (hr: HostRole, variant: 0 | 1) => ({
+    hostValue: (h: string | HostView, role: string, name: string): string => {
+      const ref = { host: nameOf(h), role, name };
+      const missing = missingRef(ref, env.rolesOf, env.hostExists);
+      if (missing) {
+        refProblems.add({ file: `roles/${hr.role.name}`, at: `host ${host.name}: ctx.hostValue(${ref.host}, ${role}, ${name})`, expected: 'a value a role of that host publishes', found: missing });
+        return placeholder(ref, variant);
+      }
+      const known = env.values.get(valueKey(ref));
+      if (known !== undefined) return known;
+      unknownRead = true;
+      const list = reads.get(hr.role.name) ?? new Map<string, ValueRef>();
+      reads.set(hr.role.name, list.set(valueKey(ref), ref));
+      return placeholder(ref, variant);
+    },
+    varsOf: (h: string | HostView, role: string): Record<string, unknown> => {
+      const other = env.rolesOf.get(nameOf(h))?.find((r) => r.role.name === role);
+      if (!other) refProblems.add({ file: `roles/${hr.role.name}`, at: `host ${host.name}: ctx.varsOf(${nameOf(h)}, ${role})`, expected: 'a host of the inventory carrying that role', found: env.hostExists(nameOf(h)) ? `host ${nameOf(h)} has no role "${role}"` : `no host "${nameOf(h)}"` });
+      return (other?.vars ?? {}) as Record<string, unknown>;
+    },
+    fact: <T>(name: string): T | undefined => {
+      const declared = hr.role.facts?.({ host: view, vars: hr.vars }) ?? {};
+      if (!declared[name]) throw new Error(`role ${hr.role.name} reads fact "${name}" but declares no such fact (its facts: ${Object.keys(declared).join(', ') || 'none'})`);
+      return env.facts?.get(hr.role.name)?.get(name) as T | undefined;
+    },
+  });
+  const first = buildRoles(host, allRoles, runRoles, base, reading, 0, env.facts !== undefined);
+  refProblems.throwIfAny();
+  const { resources, roleOf, handlers, health, diskPaths, checks } = first;
+  // A value not known yet: build again with other placeholders — the resources that moved hold one.
+  const deferred = new Map<string, ValueRef[]>();
+  if (unknownRead) {
+    const second = buildRoles(host, allRoles, runRoles, base, reading, 1, env.facts !== undefined);
+    const ids = (b: typeof first) => b.resources.map((r) => r.id).join('\n');
+    if (ids(first) !== ids(second)) throw new Error(`the resources of host ${host.name} differ by a value not known yet (${[...reads.values()].flatMap((m) => [...m.keys()]).join(', ')}): a host value may go into a resource's content, not decide which resources exist`);
+    if (JSON.stringify([...first.handlers, first.health]) !== JSON.stringify([...second.handlers, second.health])) throw new Error(`a handler or health check of host ${host.name} holds a value not known yet (${[...reads.values()].flatMap((m) => [...m.keys()]).join(', ')}): read it from a file a resource writes`);
+    first.resources.forEach((r, i) => {
+      if (r.desired === second.resources[i]!.desired) return;
+      // The probe ran before the value was known: only a probe that reads the same state whatever the value may plan it.
+      if (r.probe() !== second.resources[i]!.probe() && !VALUE_SAFE_PROBES.has(r.type)) throw new Error(`${r.id} (role ${roleOf.get(r.id)}) holds a value not known before the probe, and its probe depends on it: put host values into a file's content (or a template)`);
+      deferred.set(r.id, [...(reads.get(roleOf.get(r.id)!)?.values() ?? [])]);
+    });
+  }
+  // Published values and role facts are read by the same probe (values of every role, facts of those in the run).
+  const extras: ExtraProbe[] = [
+    ...allRoles.flatMap((hr) => Object.entries(hr.role.publishes ?? {}).map(([name, v]) => ({ kind: 'value' as const, role: hr.role.name, name, probe: v.probe }))),
+    ...runRoles.flatMap((hr) => Object.entries(hr.role.facts?.({ host: view, vars: hr.vars }) ?? {}).map(([name, f]) => ({ kind: 'fact' as const, role: hr.role.name, name, probe: f.probe, parse: f.parse }))),
+  ];
+  const valueEdges = new Map<string, string[]>();
+  for (const hr of runRoles) {
+    for (const [name, v] of Object.entries(hr.role.publishes ?? {})) {
+      for (const id of v.madeBy ?? []) {
+        if (roleOf.get(id) !== hr.role.name) throw new Error(`role ${hr.role.name} publishes "${name}" made by ${id}, which is not one of its resources on host ${host.name}`);
+      }
+      const waits = (v.madeBy ?? []).flatMap((id) => (deferred.get(id) ?? []).map(valueKey));
+      if (waits.length) valueEdges.set(valueKey({ host: host.name, role: hr.role.name, name }), [...new Set(waits)]);
+    }
+  }
+  for (const r of resources) {
+    for (const n of r.notify) if (!handlers.has(n)) throw new Error(`resource ${r.id} notifies handler "${n}", which no role of host ${host.name} defines`);
+  }
+  // Handlers and health checks are shown and run as plain scripts: a secret there would be printed
+  // or put on a command line. Resources (file content, a command's stdin) are where secrets go.
+  for (const [name, h] of handlers) if (carriesSecret(h.script) || carriesSecret(h.effect)) throw new Error(`handler "${name}" carries a secret: write it to a 0600 file or give it to a command resource's stdin`);
+  for (const h of health) if (carriesSecret(h)) throw new Error(`health check "${h.name}" carries a secret: read it from a 0600 file on the host instead`);
+  const desiredHash = createHash('sha256')
+    .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers].map(([n, h]) => [n, h.script]), c: health }))
+    .digest('hex');
+  return {
+    host, roles: runRoles, resources, roleOf, handlers, health, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings], extras, deferred, checks, valueEdges,
+    rebuild: (values, facts) => compileHost(host, allRoles, runRoles, view, inventory, controllerAddresses, warnings, { ...env, values, facts }),
+  };
+}
+
+/**
+ * Each role of the run, in order: its handlers, resources, health checks (and checks, once facts
+ * are known). Exported for the role unit tests, which build roles through this same code.
+ */
+export function buildRoles(
+  host: Pick<Host, 'name'>,
+  allRoles: HostRole[],
+  runRoles: HostRole[],
+  base: Omit<RoleContext<unknown>, 'vars' | 'openings' | 'template' | 'hostValue' | 'varsOf' | 'fact'>,
+  reading: (hr: HostRole, variant: 0 | 1) => Pick<RoleContext<unknown>, 'hostValue' | 'varsOf' | 'fact'>,
+  variant: 0 | 1,
+  probed: boolean,
+  render: (role: RoleDefinition, name: string, data: object) => string = renderTemplate,
+) {
   // Openings come from every role of the host, even those outside this run: the firewall must not
   // close a port because --tags left a play out.
-  const openings: Opening[] = allRoles.flatMap((hr) => hr.role.openings?.({ ...base, vars: hr.vars }) ?? []);
+  const openings: Opening[] = allRoles.flatMap((hr) => checkOpenings(host, allRoles, hr, hr.role.openings?.({ ...base, ...reading(hr, variant), vars: hr.vars }) ?? []));
   const resources: Resource[] = [];
   const roleOf = new Map<string, string>();
   const handlers = new Map<string, CompiledHandler>();
   const health: HealthCheck[] = [];
   const diskPaths = new Set<string>();
+  const checks: RoleCheck[] = [];
+  /** the role of each health check */
+  const healthOf: string[] = [];
   for (const hr of runRoles) {
-    const ctx: RoleContext<unknown> = { ...base, vars: hr.vars, openings, template: (n, data) => renderTemplate(hr.role, n, data) };
+    const ctx: RoleContext<unknown> = { ...base, ...reading(hr, variant), vars: hr.vars, openings, template: (n, data) => render(hr.role, n, data) };
     for (const [name, h] of Object.entries(hr.role.handlers?.(ctx as never) ?? {})) {
       const prior = handlers.get(name);
       if (prior) {
@@ -203,18 +339,26 @@ function compileHost(
       roleOf.set(r.id, hr.role.name);
       resources.push(r);
     }
-    health.push(...(hr.role.health?.(ctx as never) ?? []));
+    const own = hr.role.health?.(ctx as never) ?? [];
+    health.push(...own);
+    healthOf.push(...own.map(() => hr.role.name));
     if (hr.role.sizing?.diskPath) diskPaths.add(hr.role.sizing.diskPath);
+    // Checks judge facts: only once a probe has read them (plan time), never offline.
+    if (probed && hr.role.checks) checks.push(...hr.role.checks(ctx as never));
   }
-  for (const r of resources) {
-    for (const n of r.notify) if (!handlers.has(n)) throw new Error(`resource ${r.id} notifies handler "${n}", which no role of host ${host.name} defines`);
+  return { resources, roleOf, handlers, health, healthOf, diskPaths, checks, openings };
+}
+
+
+/** Openings need the base role (it renders the firewall), and a private role opens nothing to the internet. */
+function checkOpenings(host: Pick<Host, 'name'>, allRoles: HostRole[], hr: HostRole, openings: Opening[]): Opening[] {
+  if (!openings.length) return openings;
+  const open = openings.filter((o) => o.from === 'any');
+  if (hr.role.placement?.private && open.length) {
+    throw new Error(`role ${hr.role.name} is private (never reachable from the public internet) but opens ${open.map((o) => `${o.port}/${o.proto}`).join(', ')} to any address on host ${host.name}`);
   }
-  // Handlers and health checks are shown and run as plain scripts: a secret there would be printed
-  // or put on a command line. Resources (file content, a command's stdin) are where secrets go.
-  for (const [name, h] of handlers) if (carriesSecret(h.script) || carriesSecret(h.effect)) throw new Error(`handler "${name}" carries a secret: write it to a 0600 file or give it to a command resource's stdin`);
-  for (const h of health) if (carriesSecret(h)) throw new Error(`health check "${h.name}" carries a secret: read it from a 0600 file on the host instead`);
-  const desiredHash = createHash('sha256')
-    .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers].map(([n, h]) => [n, h.script]), c: health }))
-    .digest('hex');
-  return { host, roles: runRoles, resources, roleOf, handlers, health, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings] };
+  if (!allRoles.some((r) => r.role.name === 'base')) {
+    throw new Error(`role ${hr.role.name} opens ${openings.map((o) => `${o.port}/${o.proto}`).join(', ')} on host ${host.name}, which has no base role: nothing would render its firewall`);
+  }
+  return openings;
 }

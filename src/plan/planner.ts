@@ -10,6 +10,7 @@ import { checkSizingOnline } from './rules.js';
 import { checkRelease } from '../facts/release.js';
 import { parseRecords, type PendingHandler } from './host-records.js';
 import { plannedHandlers, scheduleHandlers, type HandlerRun } from './handlers.js';
+import { publishedValue, valueKey, VALUE_SAFE_PROBES, type ValueTable } from './values.js';
 
 export interface PlannedHost {
   plan: HostPlan;
@@ -43,10 +44,17 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
     if (ch.host.sizing === 'warn') plan.warnings.push(...sizing);
     else errors.push(...sizing);
   }
+  // The roles' own checks of facts they declared (like sizing: enforce fails the plan, warn warns).
+  for (const c of ch.checks) {
+    if (c.skipped) plan.skipped.push({ id: `check:${c.name}`, reason: c.skipped });
+    else if (c.problem && c.mode === 'enforce') errors.push(`${c.name}: ${c.problem}`);
+    else if (c.problem) plan.warnings.push(`${c.name}: ${c.problem}`);
+  }
   if (errors.length) plan.error = errors.join('; ');
   const states: unknown[] = [];
   const changed: number[] = [];
   const fp = createHash('sha256');
+  const later: Change[] = [];
   ch.resources.forEach((r, i) => {
     const raw = out.resources[i]!;
     fp.update(`${r.id}\0${raw.status}\0${raw.stdout}\0`);
@@ -58,12 +66,23 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
     }
     const state = r.parse(raw.stdout, raw.status);
     states.push(state);
+    const waits = ch.deferred.get(r.id);
+    if (waits) {
+      // Its desired state holds a value no probe has read yet: shown, applied in a later round.
+      const names = waits.map(valueKey).join(', ');
+      const shown = r.diff(state) ?? { id: r.id, type: r.type, action: 'update' as const, summary: 'content' };
+      later.push({ ...shown, summary: `${shown.summary} (known after apply: ${names})` });
+      plan.deferred = [...(plan.deferred ?? []), { id: r.id, waitsFor: waits.map(valueKey) }];
+      return;
+    }
     const change = r.diff(state);
     if (change) {
       plan.changes.push(change);
       changed.push(i);
     }
   });
+  // After the others: the executor finds a planned change by its index among `changed`.
+  plan.changes.push(...later);
   plan.fingerprint = fp.digest('hex');
   const handlerRuns = scheduleHandlers(ch, changed, leftPending);
   plan.handlers = plannedHandlers(ch, handlerRuns);
@@ -73,14 +92,54 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
   return { plan, states, changed, handlerRuns };
 }
 
-/** After apply: every resource must be converged. Returns what still differs. */
+/** After apply: every resource must be converged (those waiting for a value come in a later round). Returns what still differs. */
 export function unconverged(ch: CompiledHost, out: ProbeOutput, skipped: Set<string>): Change[] {
   const left: Change[] = [];
   ch.resources.forEach((r, i) => {
-    if (skipped.has(r.id)) return;
+    if (skipped.has(r.id) || ch.deferred.has(r.id)) return;
     const raw = out.resources[i]!;
     const change = r.diff(r.parse(raw.stdout, raw.status));
     if (change) left.push(change);
   });
   return left;
+}
+
+/** The values a host's probe read (published by its roles) go into the table; absent ones leave it. */
+export function readValues(ch: CompiledHost, out: ProbeOutput, table: ValueTable): void {
+  ch.extras.forEach((x, i) => {
+    if (x.kind !== 'value') return;
+    const key = valueKey({ host: ch.host.name, role: x.role, name: x.name });
+    const v = publishedValue(out.extras?.[i]);
+    if (v === undefined) table.delete(key);
+    else table.set(key, v);
+  });
+}
+
+/**
+ * The host compiled again with what the probes read: other hosts' published values and its roles'
+ * facts. The probe must not move (it already ran): a resource whose probe or id depends on a value
+ * is an error.
+ */
+export function withProbed(ch: CompiledHost, out: ProbeOutput, table: ValueTable): CompiledHost {
+  if (!ch.extras.length && !ch.deferred.size) return ch;
+  const facts = new Map<string, Map<string, unknown>>();
+  ch.extras.forEach((x, i) => {
+    if (x.kind !== 'fact') return;
+    const raw = out.extras?.[i] ?? { stdout: '', status: -1 };
+    let v: unknown;
+    try {
+      v = x.parse!(raw.stdout, raw.status);
+    } catch (e) {
+      throw new Error(`fact ${x.role}.${x.name}: its parser failed on the probe's output (exit ${raw.status}): ${(e as Error).message}`);
+    }
+    facts.set(x.role, (facts.get(x.role) ?? new Map<string, unknown>()).set(x.name, v));
+  });
+  const again = ch.rebuild(table, facts);
+  // It was probed as compiled before: a resource whose probe moved must be one whose probe reads the
+  // same state whatever its content (a file), else its probed state would not answer for it.
+  const moved = again.resources.find((r, i) => ch.resources[i]?.id !== r.id || (ch.resources[i]!.probe() !== r.probe() && !VALUE_SAFE_PROBES.has(r.type)));
+  if (moved || again.resources.length !== ch.resources.length) {
+    throw new Error(`${moved?.id ?? 'a resource'} changes its probe or id with a role fact or host value: put them into a file's content (or a template)`);
+  }
+  return again;
 }

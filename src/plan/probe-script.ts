@@ -6,6 +6,7 @@ import type { Resource } from '../resources/types.js';
 import type { HealthCheck } from '../roles/types.js';
 import { factsProbe } from '../facts/probe.js';
 import { recordsProbe } from './host-records.js';
+import type { ExtraProbe } from './values.js';
 
 export interface ProbeOutput {
   facts: string;
@@ -14,6 +15,8 @@ export interface ProbeOutput {
   resources: { stdout: string; status: number }[];
   /** exit status of each health check (0 = healthy) */
   health: number[];
+  /** published values and role facts (CompiledHost.extras), in order */
+  extras?: { stdout: string; status: number }[];
 }
 
 export interface ProbeScript {
@@ -21,7 +24,7 @@ export interface ProbeScript {
   parse(stdout: string): ProbeOutput;
 }
 
-export function buildProbeScript(opts: { resources: Resource[]; health: HealthCheck[]; diskPaths: string[]; withFacts: boolean; healthRetries?: boolean }): ProbeScript {
+export function buildProbeScript(opts: { resources: Resource[]; health: HealthCheck[]; diskPaths: string[]; withFacts: boolean; healthRetries?: boolean; extras?: ExtraProbe[] }): ProbeScript {
   const mark = `@@${randomBytes(8).toString('hex')}@@`;
   const parts: string[] = [];
   // A section is a { } group, not a ( ) subshell: one fork less per resource. Probes are read-only
@@ -33,6 +36,8 @@ export function buildProbeScript(opts: { resources: Resource[]; health: HealthCh
   // The planning probe also reads provision's own records: what an interrupted run left pending.
   if (opts.withFacts) section('records', recordsProbe());
   opts.resources.forEach((r, i) => section(`r ${i}`, r.probe()));
+  // Published values and role facts: role-written sh, each in a subshell of its own (an `exit` ends only it).
+  opts.extras?.forEach((x, i) => section(`x ${i}`, `(\n${x.probe}\n)`));
   opts.health.forEach((h, i) => {
     const check = `( ${h.script}\n ) >/dev/null 2>&1`;
     if (!opts.healthRetries) return section(`h ${i}`, check);
@@ -47,6 +52,7 @@ export function buildProbeScript(opts: { resources: Resource[]; health: HealthCh
     script: parts.join('\n') + '\n',
     parse(stdout: string): ProbeOutput {
       const out: ProbeOutput = { facts: '', resources: opts.resources.map(() => ({ stdout: '', status: -1 })), health: opts.health.map(() => -1) };
+      if (opts.extras?.length) out.extras = opts.extras.map(() => ({ stdout: '', status: -1 }));
       const lines = stdout.split('\n');
       let current: string | undefined;
       let buf: string[] = [];
@@ -65,6 +71,7 @@ export function buildProbeScript(opts: { resources: Resource[]; health: HealthCh
           else if (current === 'records') out.records = text;
           else if (current.startsWith('r ')) out.resources[Number(current.slice(2))] = { stdout: text, status };
           else if (current.startsWith('h ')) out.health[Number(current.slice(2))] = status;
+          else if (current.startsWith('x ') && out.extras) out.extras[Number(current.slice(2))] = { stdout: text, status };
           current = undefined;
           buf = [];
         } else {

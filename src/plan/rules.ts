@@ -84,8 +84,14 @@ function antiAffinity(machines: string[][], rolesOfHost: (h: string) => string[]
   return out;
 }
 
-export function checkPlacementOffline(inv: Inventory, views: Map<string, HostView>, defs: Map<string, RoleDefinition>, problems: ProblemList): void {
+export function checkPlacementOffline(inv: Inventory, views: Map<string, HostView>, defs: Map<string, RoleDefinition>, problems: ProblemList, known: Set<string>): void {
   const file = path.join(inv.dir, 'hosts.yaml');
+  // A rule naming no role guards nothing: a typo, or a role not written yet (that role states the rule).
+  for (const def of defs.values()) {
+    for (const other of def.placement?.notWith ?? []) {
+      if (!known.has(other)) problems.add({ file: `roles/${def.name}`, at: 'placement.notWith', expected: `names of roles (${[...known].join(', ')})`, found: `"${other}", which is no role` });
+    }
+  }
   // Offline, one machine = one address:port (two names for the same sshd).
   const byAddress = new Map<string, string[]>();
   for (const h of inv.hosts.values()) {

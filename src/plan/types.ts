@@ -41,6 +41,8 @@ export interface HostPlan {
   execs: number;
   /** provision's own records on the host: lock, armed restores, generation, last run */
   records?: HostRecords;
+  /** changes that wait for a value another host publishes: shown "(known after apply)", applied in a later round */
+  deferred?: { id: string; waitsFor: string[] }[];
 }
 
 export interface Plan {

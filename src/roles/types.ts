@@ -39,8 +39,50 @@ export interface RoleContext<V> {
   repoPath(relative: string): string;
   /** the login user of the controller on this host (the lockout guard keeps it working) */
   loginUser: string;
+  /** the system accounts (users and groups) every role of the playbook declares (RoleDefinition.accounts) */
+  systemAccounts: string[];
   /** addresses the controller connects from, as seen by this host (for the bastion allowlist) */
   controllerAddresses: string[];
+  /**
+   * a value that `role` publishes from `host` (this host too): what the host's probe read, or — on
+   * a host where it does not exist yet — a placeholder; resources holding one plan as
+   * "(known after apply)" and are applied once the generating host has it, in the same apply
+   */
+  hostValue(host: string | HostView, role: string, name: string): string;
+  /** the vars `role` is given on another host (inventory + playbook, validated by that role's schema) */
+  varsOf(host: string | HostView, role: string): Record<string, unknown>;
+  /** a fact this role declares (RoleDefinition.facts), parsed from this host's probe; undefined offline (`check`) */
+  fact<T = unknown>(name: string): T | undefined;
+}
+
+/** A value a role publishes from its host for other hosts' roles (ctx.hostValue). */
+export interface PublishedValue {
+  description: string;
+  /**
+   * read-only POSIX sh run in the host's single probe; the value is its trimmed stdout when it exits
+   * 0 and prints something (otherwise: not there yet). Print only what may leave the host — a
+   * public key, never the private one.
+   */
+  probe: string;
+  /** ids of this role's resources that make the value (they run before any reader): cycles through them are errors at `check` */
+  madeBy?: string[];
+}
+
+/** A fact a role needs about its host: a read-only sh probe (part of the single probe) and its parser. */
+export interface RoleFact<T = unknown> {
+  description: string;
+  probe: string;
+  parse(stdout: string, status: number): T;
+}
+
+/** A check of the host's facts, like sizing: `enforce` fails the host's plan, `warn` warns. */
+export interface RoleCheck {
+  name: string;
+  mode: 'enforce' | 'warn';
+  /** null: the host passes; otherwise what is wrong */
+  problem: string | null;
+  /** the check cannot apply to this host (e.g. in a container): shown with its reason */
+  skipped?: string;
 }
 
 export interface Sizing {
@@ -81,6 +123,8 @@ export interface RoleDefinition<S extends TObject = TObject> {
   releases?: readonly Release[];
   sizing?: Sizing;
   placement?: Placement;
+  /** the system users and groups this role makes (the bastion refuses them as operator names) */
+  accounts?: string[];
   openings?(ctx: Omit<RoleContext<Static<S>>, 'openings' | 'template'>): Opening[];
   resources(ctx: RoleContext<Static<S>>): Resource[];
   /**
@@ -89,6 +133,12 @@ export interface RoleDefinition<S extends TObject = TObject> {
    */
   handlers?(ctx: RoleContext<Static<S>>): Record<string, Handler>;
   health?(ctx: RoleContext<Static<S>>): HealthCheck[];
+  /** values this role publishes from its host (name → probe); other roles read them with ctx.hostValue */
+  publishes?: Record<string, PublishedValue>;
+  /** facts this role needs on its host (name → probe + parser; the probe may use the vars), read with ctx.fact(name) */
+  facts?(ctx: { host: HostView; vars: Static<S> }): Record<string, RoleFact>;
+  /** checks of the host's facts, evaluated at plan time (after the probe) */
+  checks?(ctx: RoleContext<Static<S>>): RoleCheck[];
 }
 
 export function defineRole<S extends TObject>(def: RoleDefinition<S>): RoleDefinition<S> {

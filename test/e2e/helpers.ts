@@ -1,5 +1,7 @@
 // Shared by the e2e tests: run the real CLI, and reach lab hosts with the real OpenSSH client.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, afterAll } from '@jest/globals';
 import { labFleet } from '../../src/cli/commands/lab-main.js';
@@ -28,8 +30,8 @@ export function cli(args: string[], env: Record<string, string> = {}): CliResult
 }
 
 /** JSON output of a `--json` run, with the CLI's stderr attached to any parse failure. */
-export function cliJson<T = { hosts: { host: string; result: string; changes: { id: string }[]; execs: number; error?: string }[] }>(args: string[]): { code: number; data: T; stderr: string } {
-  const r = cli([...args, '--json']);
+export function cliJson<T = { hosts: { host: string; result: string; changes: { id: string }[]; execs: number; error?: string }[] }>(args: string[], env: Record<string, string> = {}): { code: number; data: T; stderr: string } {
+  const r = cli([...args, '--json'], env);
   try {
     return { code: r.code, data: JSON.parse(r.stdout) as T, stderr: r.stderr };
   } catch {
@@ -100,4 +102,39 @@ export function useFleet(inv: string, o: FleetOptions = {}): void {
       await labDown(labFleet(inv), () => {}, { wipe: true });
     }
   }, 300_000);
+}
+
+/**
+ * Every file the controller side could have written during a run since `started`: the repository
+ * tree (fixtures, dist), new files in /tmp and ~/.cache, and the lab's state except the hosts' own
+ * disks (upper/work/merged) — scanned by the e2e tests for what must never leave a host.
+ */
+export function controllerFiles(started: Date): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, filter: (f: string, st: fs.Stats) => boolean) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) continue;
+      if (e.isDirectory()) walk(p, filter);
+      else if (e.isFile()) {
+        const st = fs.statSync(p);
+        if (st.size < 16 * 1024 * 1024 && filter(p, st)) out.push(p);
+      }
+    }
+  };
+  const recent = (_: string, st: fs.Stats) => st.mtime >= started;
+  // the repo: everything but .git objects and the symlinked node_modules (skipped as a link)
+  for (const top of fs.readdirSync(repo)) if (top !== '.git' && top !== 'node_modules') walk(path.join(repo, top), () => true);
+  walk(os.tmpdir(), recent);
+  walk(path.join(os.homedir(), '.cache'), recent);
+  // the lab's state, with each host's console log, but not the hosts' disks (upper/work/merged),
+  // where the target files rightly hold the secrets
+  walk('/var/lib/provision/lab', (f) => !/\/hosts\/[^/]+\/[^/]+\/(upper|work|merged)\//.test(f) && !f.endsWith('age-identity.txt'));
+  return out;
 }

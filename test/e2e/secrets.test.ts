@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { describe, test, expect, beforeAll } from '@jest/globals';
-import { cli, cliJson, repo, ssh, useFleet } from './helpers.js';
+import { cli, cliJson, controllerFiles, repo, ssh, useFleet } from './helpers.js';
 
 const inv = 'test/fixtures/e2e/secrets';
 const playbook = `${inv}/playbook.yaml`;
@@ -153,7 +153,7 @@ describe('secrets on lab hosts', () => {
 
     // Controller: the repository tree (fixtures, dist), files this run left in /tmp and ~/.cache,
     // and provision's lab state except the hosts' own disks (where the target files are).
-    const scanned = controllerFiles();
+    const scanned = controllerFiles(started);
     expect(scanned.length).toBeGreaterThan(50);
     expect(scanned).toContain(path.join('/var/lib/provision/lab/hosts', path.basename(inv), 'sec-1', 'console.log'));
     expect(scanned).toContain(path.resolve(inv, 'secrets/apps.age'));
@@ -179,33 +179,3 @@ describe('secrets on lab hosts', () => {
     }
   });
 });
-
-function controllerFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, filter: (f: string, st: fs.Stats) => boolean) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isSymbolicLink()) continue;
-      if (e.isDirectory()) walk(p, filter);
-      else if (e.isFile()) {
-        const st = fs.statSync(p);
-        if (st.size < 16 * 1024 * 1024 && filter(p, st)) out.push(p);
-      }
-    }
-  };
-  const recent = (_: string, st: fs.Stats) => st.mtime >= started;
-  // the repo: everything but .git objects and the symlinked node_modules (skipped as a link)
-  for (const top of fs.readdirSync(repo)) if (top !== '.git' && top !== 'node_modules') walk(path.join(repo, top), () => true);
-  walk(os.tmpdir(), recent);
-  walk(path.join(os.homedir(), '.cache'), recent);
-  // the lab's state, with each host's console log, but not the hosts' disks (upper/work/merged),
-  // where the target files rightly hold the secrets
-  walk('/var/lib/provision/lab', (f) => !/\/hosts\/[^/]+\/[^/]+\/(upper|work|merged)\//.test(f) && !f.endsWith('age-identity.txt'));
-  return out;
-}

@@ -1,6 +1,6 @@
 // Answer a script the engine sends as a host would, from probe output recorded on a lab host
 // (test/fixtures/plan): section by section, in the script's own order and with its own markers.
-// Apply steps succeed; probe sections (facts, resources, health) come from the recording.
+// Apply steps succeed; probe sections (facts, resources, health, published values and role facts) come from the recording.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
@@ -11,7 +11,7 @@ export const recorded = (state: string, host = 'app-1'): ProbeOutput =>
   JSON.parse(fs.readFileSync(path.join(process.cwd(), 'test/fixtures/plan', state, `${host}.json`), 'utf8')) as ProbeOutput;
 
 export function answer(script: string, probe: ProbeOutput): string {
-  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|records|[srh] \d+)'$/gm;
+  const opening = /^printf '%s\\n' '(@@[0-9a-f]{16}@@)(facts|records|[srhx] \d+)'$/gm;
   let out = '';
   for (const [, mark, name] of script.matchAll(opening)) {
     const [kind, index] = name!.split(' ');
@@ -20,6 +20,7 @@ export function answer(script: string, probe: ProbeOutput): string {
       : kind === 'records' ? [probe.records ?? '', 0]
       : kind === 'r' ? [probe.resources[Number(index)]!.stdout, probe.resources[Number(index)]!.status]
       : kind === 'h' ? ['', probe.health[Number(index)]!]
+      : kind === 'x' ? [probe.extras![Number(index)]!.stdout, probe.extras![Number(index)]!.status]
       : ['', 0];
     out += `${mark}${name}\n${body}\n${mark}end ${status}\n`;
   }

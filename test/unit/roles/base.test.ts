@@ -1,7 +1,7 @@
 import { describe, test, expect } from '@jest/globals';
 import { build, containerFacts, find, labHosts, rulesFor, tpl, vmFacts } from './helpers.js';
 import { renderRules, nftComment } from '../../../roles/base/firewall.js';
-import { MONITORING, parseCidr, resolveSources } from '../../../roles/base/net.js';
+import { MONITORING, parseCidr, resolveSources } from '../../../src/roles/net.js';
 import { sshdValidate } from '../../../roles/base/sshd.js';
 import type { FileState } from '../../../src/resources/index.js';
 

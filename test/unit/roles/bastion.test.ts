@@ -98,6 +98,6 @@ describe('bastion: reachability and placement', () => {
   });
 
   test('a bastion carries no node role', () => {
-    expect(roles.bastion!.placement?.notWith).toEqual(expect.arrayContaining(['drand-node', 'drand-http-relay', 'drand-gossip-relay']));
+    expect(roles.bastion!.placement?.notWith).toEqual(expect.arrayContaining(['drand-node', 'drand-http-relay']));
   });
 });

@@ -197,18 +197,20 @@ describe('drand-http-relay: the binary and its sha256 pin (shared with drand-nod
     expect(run).toContain('mv -fT -- "$t" /usr/local/bin/drand-relay-http');
   });
 
-  test('one implementation: neither role file carries its own copy of the pin code', () => {
+  test('one implementation: both roles build their daemon with the daemon helper, neither carries pin code or its own user/unit/service', () => {
     for (const role of ['drand-node', 'drand-http-relay']) {
       const src = fs.readFileSync(path.join(repoRoot, 'roles', role, 'role.ts'), 'utf8');
-      expect(src).toMatch(/from '(\.\.\/drand-node)?\.?\/binary\.js'/);
-      expect(src).not.toMatch(/createHash|sha256sum/);
+      expect(src).toMatch(/from '\.\.\/\.\.\/src\/roles\/daemon\.js'/);
+      expect(src).toMatch(/daemon\(\{/);
+      expect(src).not.toMatch(/createHash|sha256sum|r\.user\(|r\.systemdUnit\(|r\.service\(/);
     }
   });
 });
 
 describe('drand-http-relay: placement and sizing', () => {
-  test('never with a drand node, a gossip relay or a bastion; not private (it serves the CDN)', () => {
-    expect(relayRole.placement).toEqual({ notWith: ['drand-node', 'drand-gossip-relay', 'bastion'] });
+  // the gossip relay (no role yet) will state its own rule: a notWith naming no role is a check error
+  test('never with a drand node or a bastion; not private (it serves the CDN)', () => {
+    expect(relayRole.placement).toEqual({ notWith: ['drand-node', 'bastion'] });
   });
   test('sizing from the seed table: 32 GB memory checked as 30 GiB, 100 Mbps, no disk of its own', () => {
     expect(relayRole.sizing).toMatchObject({ cpus: 1, memoryGiB: 30, bandwidthMbps: 100, arch: ['x86_64'] });

@@ -1,16 +1,18 @@
-// A hand-made RoleContext for role unit tests: the lab fleet as HostViews, vars validated and
-// defaulted by ajv like the engine does, templates rendered by Handlebars in strict mode from
-// roles/<name>/templates/, and the host's openings collected from all its roles (as the engine does).
+// Role unit tests build roles through the engine's own code (buildRoles of src/plan/compile.ts:
+// openings of all roles first, then handlers, resources and health checks; templates rendered by
+// the engine's renderer): the lab fleet as HostViews, vars validated and defaulted by ajv as the
+// engine does.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { Ajv } from 'ajv';
 import type { TObject } from '@sinclair/typebox';
 import type { HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
 import type { Facts } from '../../../src/facts/types.js';
 import type { Handler, Resource } from '../../../src/resources/index.js';
+import { buildRoles, type HostRole } from '../../../src/plan/compile.js';
+import { renderTemplate } from '../../../src/roles/template.js';
 import base from '../../../roles/base/role.js';
 import bastion from '../../../roles/bastion/role.js';
 import drandNode from '../../../roles/drand-node/role.js';
@@ -66,12 +68,6 @@ export function withDefaults(role: RoleDefinition, vars: unknown): Record<string
   return data;
 }
 
-/** Render roles/<role>/templates/<name>.hbs as the engine does (strict, no HTML escaping). */
-export function render(role: string, name: string, data: object): string {
-  const source = fs.readFileSync(path.join(repoRoot, 'roles', role, 'templates', `${name}.hbs`), 'utf8');
-  return Handlebars.create().compile(source, { strict: true, noEscape: true })(data);
-}
-
 export const STANDIN = 'test/fixtures/drand-standin/drand';
 
 /** The pin the lab inventory gives (read from the file, so the tests use whatever the lab uses). */
@@ -114,7 +110,7 @@ const defaultVars = (): Record<string, unknown> => ({
   'drand-node': labDrandVars(),
 });
 
-/** Build every role of one host the way the engine does: openings of all roles first, then resources. */
+/** Build every role of one host through the engine's own code (buildRoles of src/plan/compile.ts). */
 export function build(setup: HostSetup): Built {
   const hosts = setup.hosts ?? labHosts();
   const host = hosts.find((h) => h.name === setup.host);
@@ -126,27 +122,28 @@ export function build(setup: HostSetup): Built {
     loginUser: setup.loginUser ?? 'root',
     controllerAddresses: setup.controllerAddresses ?? ['10.213.7.1'],
     repoPath: (rel: string) => path.join(repoRoot, rel),
+    // as the engine derives it: the accounts the site roles declare
+    systemAccounts: [...new Set(Object.values(roles).flatMap((r) => r.accounts ?? []))].sort(),
   };
-  const typed = new Map(host.roles.map((name) => [name, withDefaults(roles[name]!, vars[name])]));
-  const openings = host.roles.flatMap((name) => roles[name]!.openings?.({ ...common, vars: typed.get(name) } as never) ?? []);
+  const hostRoles: HostRole[] = host.roles.map((name) => ({ role: roles[name]!, vars: withDefaults(roles[name]!, vars[name]) as Record<string, unknown>, play: 0 }));
   const rendered = new Map<string, string>();
-  const built: Built = { host, openings, resources: {}, handlers: {}, health: {}, rendered, all: [] };
+  // the site roles read no other host's values; a role fact is not probed here (offline, as at `check`)
+  const reading = () => ({
+    hostValue: () => {
+      throw new Error('the role helper gives no host values');
+    },
+    varsOf: () => ({}),
+    fact: () => undefined,
+  });
+  const out = buildRoles({ name: host.name }, hostRoles, hostRoles, common, reading, 0, false, (role, t, data) => {
+    const text = renderTemplate(role, t, data);
+    rendered.set(`${role.name}/${t}`, text);
+    return text;
+  });
+  const built: Built = { host, openings: out.openings, resources: {}, handlers: Object.fromEntries(out.handlers), health: {}, rendered, all: out.resources };
   for (const name of host.roles) {
-    const ctx = {
-      ...common,
-      vars: typed.get(name),
-      openings,
-      template: (t: string, data: object) => {
-        const out = render(name, t, data);
-        rendered.set(`${name}/${t}`, out);
-        return out;
-      },
-    };
-    const role = roles[name]!;
-    built.resources[name] = role.resources(ctx as never);
-    Object.assign(built.handlers, role.handlers?.(ctx as never) ?? {});
-    built.health[name] = role.health?.(ctx as never) ?? [];
-    built.all.push(...built.resources[name]!);
+    built.resources[name] = out.resources.filter((r) => out.roleOf.get(r.id) === name);
+    built.health[name] = out.health.filter((_, i) => out.healthOf[i] === name);
   }
   return built;
 }
