@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { TObject } from '@sinclair/typebox';
 import type { Inventory, Host } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
-import type { HealthCheck, HostView, Opening, RoleContext, RoleDefinition } from '../roles/types.js';
+import type { HealthCheck, HostState, HostView, Opening, RoleContext, RoleDefinition } from '../roles/types.js';
 import type { Handler, Resource } from '../resources/types.js';
 import { matchHosts, PatternError } from '../inventory/pattern.js';
 import { availableRoles, loadRole, repoRoot } from '../roles/registry.js';
@@ -31,6 +31,8 @@ export interface CompiledHost {
   /** handler name → its definition and the role defining it, in the order the roles define them (the order they run) */
   handlers: Map<string, CompiledHandler>;
   health: HealthCheck[];
+  /** what the host's roles declare must survive the loss of the machine (snapshots, rebuild) */
+  state: HostState[];
   /** paths whose disk size sizing checks ask about */
   diskPaths: string[];
   /** sha256 of the desired state (saved plans are refused when it moved) */
@@ -177,14 +179,19 @@ function compileHost(
   };
   // Openings come from every role of the host, even those outside this run: the firewall must not
   // close a port because --tags left a play out.
-  const openings: Opening[] = allRoles.flatMap((hr) => hr.role.openings?.({ ...base, vars: hr.vars }) ?? []);
+  // State likewise: a snapshot job backs up what every role of the host keeps.
+  const state: HostState[] = allRoles.flatMap((hr) => {
+    const s = hr.role.state?.({ ...base, vars: hr.vars });
+    return s ? [checkState(hr.role.name, s)] : [];
+  });
+  const openings: Opening[] = allRoles.flatMap((hr) => hr.role.openings?.({ ...base, vars: hr.vars, state }) ?? []);
   const resources: Resource[] = [];
   const roleOf = new Map<string, string>();
   const handlers = new Map<string, CompiledHandler>();
   const health: HealthCheck[] = [];
   const diskPaths = new Set<string>();
   for (const hr of runRoles) {
-    const ctx: RoleContext<unknown> = { ...base, vars: hr.vars, openings, template: (n, data) => renderTemplate(hr.role, n, data) };
+    const ctx: RoleContext<unknown> = { ...base, vars: hr.vars, openings, state, template: (n, data) => renderTemplate(hr.role, n, data) };
     for (const [name, h] of Object.entries(hr.role.handlers?.(ctx as never) ?? {})) {
       const prior = handlers.get(name);
       if (prior) {
@@ -216,5 +223,18 @@ function compileHost(
   const desiredHash = createHash('sha256')
     .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers].map(([n, h]) => [n, h.script]), c: health }))
     .digest('hex');
-  return { host, roles: runRoles, resources, roleOf, handlers, health, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings] };
+  return { host, roles: runRoles, resources, roleOf, handlers, health, state, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings] };
+}
+
+const ABS_PATH = /^(\/[A-Za-z0-9_@%+=:,.-]+)+\/?$/;
+
+/** A state declaration the snapshot job and rebuild can rely on: absolute paths, services named. */
+function checkState(role: string, s: HostState | Omit<HostState, 'role'>): HostState {
+  const bad = (what: string) => new Error(`role ${role}: state ${what}`);
+  if (!Array.isArray(s.paths) || !s.paths.length) throw bad('declares no paths');
+  for (const p of s.paths) if (typeof p !== 'string' || !ABS_PATH.test(p) || p.split('/').includes('..')) throw bad(`path "${String(p)}" is not an absolute path`);
+  const c = s.consistency;
+  if ('dump' in c && !s.paths.includes(c.dump.file)) throw bad(`dump file ${c.dump.file} is not among its paths`);
+  if (carriesSecret(s)) throw bad('carries a secret (a dump command is shown and run as a plain script)');
+  return { role, ...s };
 }

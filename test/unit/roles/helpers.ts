@@ -8,12 +8,15 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { Ajv } from 'ajv';
 import type { TObject } from '@sinclair/typebox';
-import type { HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
+import type { HostState, HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
 import type { Facts } from '../../../src/facts/types.js';
+import { SecretValue, secretPaths } from '../../../src/secrets/value.js';
 import type { Handler, Resource } from '../../../src/resources/index.js';
 import base from '../../../roles/base/role.js';
 import bastion from '../../../roles/bastion/role.js';
 import drandNode from '../../../roles/drand-node/role.js';
+import snapshot from '../../../roles/snapshot/role.js';
+import snapshotServer from '../../../roles/snapshot-server/role.js';
 
 /** The repository root (this file runs from dist/test/unit/roles/). */
 export const repoRoot = (() => {
@@ -30,6 +33,8 @@ export const roles: Record<string, RoleDefinition> = {
   base: base as unknown as RoleDefinition,
   bastion: bastion as unknown as RoleDefinition,
   'drand-node': drandNode as unknown as RoleDefinition,
+  snapshot: snapshot as unknown as RoleDefinition,
+  'snapshot-server': snapshotServer as unknown as RoleDefinition,
 };
 
 /** The lab fleet of inventory/lab/hosts.yaml, with the roles the site playbook gives them. */
@@ -63,6 +68,8 @@ export function withDefaults(role: RoleDefinition, vars: unknown): Record<string
   const data = structuredClone(vars ?? {}) as Record<string, unknown>;
   const validate = ajv.compile(role.vars as TObject);
   if (!validate(data)) throw new Error(`vars of ${role.name}: ${ajv.errorsText(validate.errors)}`);
+  // as the engine does: a secret var reaches the role wrapped (top-level secrets are enough here)
+  for (const [k] of secretPaths(role.vars as TObject)) if (typeof data[k!] === 'string') data[k!] = new SecretValue(data[k!] as string);
   return data;
 }
 
@@ -99,6 +106,8 @@ export interface HostSetup {
 export interface Built {
   host: HostView;
   openings: Opening[];
+  /** the state every role of the host declares */
+  state: HostState[];
   /** resources per role */
   resources: Record<string, Resource[]>;
   handlers: Record<string, Handler>;
@@ -128,14 +137,19 @@ export function build(setup: HostSetup): Built {
     repoPath: (rel: string) => path.join(repoRoot, rel),
   };
   const typed = new Map(host.roles.map((name) => [name, withDefaults(roles[name]!, vars[name])]));
-  const openings = host.roles.flatMap((name) => roles[name]!.openings?.({ ...common, vars: typed.get(name) } as never) ?? []);
+  const state = host.roles.flatMap((name) => {
+    const s = roles[name]!.state?.({ ...common, vars: typed.get(name) } as never);
+    return s ? [{ role: name, ...s }] : [];
+  });
+  const openings = host.roles.flatMap((name) => roles[name]!.openings?.({ ...common, vars: typed.get(name), state } as never) ?? []);
   const rendered = new Map<string, string>();
-  const built: Built = { host, openings, resources: {}, handlers: {}, health: {}, rendered, all: [] };
+  const built: Built = { host, openings, state, resources: {}, handlers: {}, health: {}, rendered, all: [] };
   for (const name of host.roles) {
     const ctx = {
       ...common,
       vars: typed.get(name),
       openings,
+      state,
       template: (t: string, data: object) => {
         const out = render(name, t, data);
         rendered.set(`${name}/${t}`, out);
