@@ -122,7 +122,7 @@ describe('snapshots and rebuild', () => {
   test('as root on a client, deleting or forgetting its own snapshots fails and the history is intact', () => {
     const before = onSrv('ls /srv/restic/node-1/snapshots').stdout;
     const id = onNode('provision-snapshot latest').stdout.match(/"short_id":"([0-9a-f]+)"/)![1]!;
-    const restic = 'RESTIC_PASSWORD_FILE=/etc/provision/snapshot/password restic -r rclone:node-1 -o rclone.program=/usr/local/lib/provision-snapshot/ssh';
+    const restic = 'env RESTIC_PASSWORD_FILE=/etc/provision/snapshot/password restic -r rclone:node-1 -o rclone.program=/usr/local/lib/provision-snapshot/ssh';
     const forget = onNode(`timeout 120 ${restic} forget ${id} 2>&1; echo "exit=$?"`);
     expect(forget.stdout).toMatch(/403 Forbidden/);
     expect(forget.stdout).not.toMatch(/exit=0$/m);
