@@ -138,5 +138,6 @@ export async function snapshotNow(transport: Connector, host: string): Promise<{
     throw new Error(`the snapshot job failed on ${host}: ${res.stdout.trim()}\n${log.stdout.trim()}`);
   }
   const [id = '', time = ''] = res.stdout.trim().split(/\s+/);
-  return { id, time };
+  // restic's short form (older restic prints it, newer the full id): the same on every release
+  return { id: id.slice(0, 8), time };
 }
