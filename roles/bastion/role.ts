@@ -172,6 +172,19 @@ export default defineRole({
     return res;
   },
 
+  // Operators' TOTP secrets: without them a rebuilt bastion locks every operator out (each would
+  // have to enrol again, in person). pam_google_authenticator rewrites the file by rename, so the
+  // file on disk is always whole: nothing to stop.
+  state(ctx) {
+    const ops = ctx.vars.operators.filter((o) => o.state === 'present');
+    if (!ops.length) return null;
+    return {
+      paths: ops.map((o) => `/home/${o.name}/.google_authenticator`),
+      consistency: { none: 'pam_google_authenticator replaces the file by rename: it is always whole on disk' },
+      services: [],
+    };
+  },
+
   health(ctx) {
     const ops = present(ctx);
     const from = operatorAddr(ctx);

@@ -201,6 +201,14 @@ export default defineRole({
     return pinned.daemonHandlers({ service: 'drand', restartHandler: RESTART_DRAND });
   },
 
+  // Seed 000: "Securely back up key and group folders". The node's key pair, its group files and
+  // its beacon database; drand holds the database open, so the snapshot stops it for the few
+  // seconds restic takes (a beacon network tolerates one node down; the timer spreads the nodes).
+  state(ctx) {
+    const beacon = `${ctx.vars.folder}/multibeacon/${ctx.vars.beacon_id}`;
+    return { paths: [`${beacon}/key`, `${beacon}/groups`, `${beacon}/db`], consistency: { stop: ['drand'] }, services: ['drand'] };
+  },
+
   health(ctx) {
     const { host, port } = splitHostPort(ctx.vars.public_listen, 'drand-node.public_listen');
     const local = localUrlHost(host);

@@ -13,6 +13,9 @@ commands:
   secrets edit INVENTORY SCOPE ROLE.VAR   set one secret var: hidden prompt, or stdin when piped (--delete: remove it)
   secrets encrypt INVENTORY [SCOPE]       SCOPE: encrypt a YAML vars map from stdin into secrets/SCOPE.age;
                                   no SCOPE: re-encrypt every file to secrets/recipients (after adding one)
+  snapshot INVENTORY PATTERN      take a snapshot now on these hosts (role snapshot); prints each snapshot id
+  rebuild INVENTORY HOST          a lost host's replacement: converge with its stateful services held
+                                  stopped, restore its latest snapshot (--snapshot ID), start, verify
   lab up|down|status INVENTORY    run the inventory's hosts as local lab containers
   lab reset [INVENTORY] HOST      wipe one lab host and boot it fresh (a lost machine)
 
@@ -25,6 +28,10 @@ options:
   --plan FILE         (apply) apply a saved plan; hosts that drifted since are refused
   --identity FILE     age identity for the inventory's secrets (default $PROVISION_AGE_IDENTITY;
                       a lab inventory: the lab identity)
+  --fingerprint FP    (rebuild) the new machine's SSH host key fingerprint (SHA256:…), learnt out of
+                      band; without it a changed host key stops the rebuild and is printed
+  --snapshot ID       (rebuild) restore this snapshot instead of the latest
+  --dry-run           (rebuild) show the snapshot and the sequence; connect only to the snapshot server
   --reveal            (secrets show) print the values, not only their names
   --json              machine-readable output
   -v, --verbose       (plan) list skips and warnings under every host instead of grouping them
@@ -45,6 +52,9 @@ export interface Args {
   out?: string;
   plan?: string;
   identity?: string;
+  fingerprint?: string;
+  snapshot?: string;
+  dryRun: boolean;
   reveal: boolean;
   delete: boolean;
   json: boolean;
@@ -75,6 +85,9 @@ export function parse(argv: string[]): Args {
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         identity: { type: 'string' },
+        fingerprint: { type: 'string' },
+        snapshot: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
         delete: { type: 'boolean', default: false },
         'install-deps': { type: 'boolean', default: false },
@@ -104,6 +117,9 @@ export function parse(argv: string[]): Args {
     out: v.out,
     plan: v.plan,
     identity: v.identity,
+    fingerprint: v.fingerprint,
+    snapshot: v.snapshot,
+    dryRun: v['dry-run'] ?? false,
     reveal: v.reveal ?? false,
     delete: v.delete ?? false,
     json: v.json ?? false,

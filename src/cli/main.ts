@@ -24,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
         return await (await engine()).planOrApply('apply', a, io);
       case 'status':
         return await (await engine()).planOrApply('status', a, io);
+      case 'snapshot':
+        return await (await import('./commands/rebuild.js')).snapshotCommand(a, io);
+      case 'rebuild':
+        return await (await import('./commands/rebuild.js')).rebuildCommand(a, io);
       case 'inventory':
         return (await import('./commands/inventory.js')).inventoryCommand(a, io);
       case 'secrets':

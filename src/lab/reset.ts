@@ -1,6 +1,10 @@
 // `lab reset HOST`: a lost machine for disaster-recovery drills. The host is stopped, its disk
-// wiped, and it boots fresh from the base: new machine-id, new SSH host key (known_hosts updated).
+// wiped, and it boots fresh from the base: new machine-id, new SSH host key, whose fingerprint is
+// returned (the inventory's known_hosts is left alone: see below).
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ensureBase } from './base.js';
+import { fingerprint } from '../transport/known-hosts.js';
 import { DEFAULT_RELEASE } from '../facts/release.js';
 import { bootHost, prepareHost, runningPid, stopHost, wipeHost } from './host.js';
 import { ensureLabKey } from './keys.js';
@@ -14,7 +18,7 @@ import { DEFAULT_SSH_TIMEOUT_MS } from './up.js';
 import { assertValidFleet } from './validate.js';
 import type { LabEmit, LabFleet } from './types.js';
 
-export async function labReset(fleet: LabFleet, hostName: string, emit: LabEmit, opts: { sshTimeoutMs?: number } = {}): Promise<{ hostKey: string }> {
+export async function labReset(fleet: LabFleet, hostName: string, emit: LabEmit, opts: { sshTimeoutMs?: number } = {}): Promise<{ hostKey: string; fingerprint: string }> {
   assertValidFleet(fleet);
   const host = fleet.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`lab reset: "${hostName}" is not a host of ${fleet.inventoryName} (${fleet.hosts.map((h) => h.name).join(', ')})`);
@@ -28,11 +32,16 @@ export async function labReset(fleet: LabFleet, hostName: string, emit: LabEmit,
   await wipeHost(fleet, host.name);
   emit({ type: 'lab.host.wiped', host: host.name });
   const hostKey = await prepareHost(fleet, host, base, net, labKey, emit);
-  await updateKnownHostsFile(fleet.knownHosts, [{ address: host.address, key: hostKey }]);
-  emit({ type: 'lab.knownhosts.updated', path: fleet.knownHosts, hosts: [host.name] });
+  // A lost machine's replacement: the inventory's known_hosts keeps the OLD key, as it would in
+  // production — its new key is learnt out of band (this fingerprint) and given to `provision
+  // rebuild --fingerprint`. The lab's own login check uses a file of its own.
+  // (the inventory's file with this host's new key: its jump host is checked too)
+  const own = path.join(hostPaths(fleet, host.name).dir, 'known_hosts.reset');
+  await copyFile(fleet.knownHosts, own).catch(() => {});
+  await updateKnownHostsFile(own, [{ address: host.address, key: hostKey }]);
   const t0 = Date.now();
   await bootHost(fleet, host, emit);
-  await waitForSsh(fleet, host, opts.sshTimeoutMs ?? DEFAULT_SSH_TIMEOUT_MS, async () => !!(await runningPid(fleet, host.name)), hostPaths(fleet, host.name).consoleLog);
+  await waitForSsh({ ...fleet, knownHosts: own }, host, opts.sshTimeoutMs ?? DEFAULT_SSH_TIMEOUT_MS, async () => !!(await runningPid(fleet, host.name)), hostPaths(fleet, host.name).consoleLog);
   emit({ type: 'lab.host.booted', host: host.name, seconds: Math.round((Date.now() - t0) / 100) / 10 });
-  return { hostKey };
+  return { hostKey, fingerprint: fingerprint(Buffer.from(hostKey.trim().split(/\s+/)[1] ?? '', 'base64')) };
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { TObject } from '@sinclair/typebox';
 import type { Inventory, Host } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
-import type { HealthCheck, HostView, Opening, RoleCheck, RoleContext, RoleDefinition } from '../roles/types.js';
+import type { HealthCheck, HostState, HostView, Opening, RoleCheck, RoleContext, RoleDefinition } from '../roles/types.js';
 import type { Handler, Resource } from '../resources/types.js';
 import { matchHosts, PatternError } from '../inventory/pattern.js';
 import { availableRoles, loadRole, repoRoot } from '../roles/registry.js';
@@ -32,6 +32,8 @@ export interface CompiledHost {
   /** handler name → its definition and the role defining it, in the order the roles define them (the order they run) */
   handlers: Map<string, CompiledHandler>;
   health: HealthCheck[];
+  /** what the host's roles declare must survive the loss of the machine (snapshots, rebuild) */
+  state: HostState[];
   /** paths whose disk size sizing checks ask about */
   diskPaths: string[];
   /** sha256 of the desired state (saved plans are refused when it moved) */
@@ -248,7 +250,7 @@ function compileHost(
   });
   const first = buildRoles(host, allRoles, runRoles, base, reading, 0, env.facts !== undefined);
   refProblems.throwIfAny();
-  const { resources, roleOf, handlers, health, diskPaths, checks } = first;
+  const { resources, roleOf, handlers, health, diskPaths, checks, state } = first;
   // A value not known yet: build again with other placeholders — the resources that moved hold one.
   const deferred = new Map<string, ValueRef[]>();
   if (unknownRead) {
@@ -289,7 +291,7 @@ function compileHost(
     .update(JSON.stringify({ r: resources.map((r) => [r.id, r.desired]), h: [...handlers].map(([n, h]) => [n, h.script]), c: health }))
     .digest('hex');
   return {
-    host, roles: runRoles, resources, roleOf, handlers, health, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings], extras, deferred, checks, valueEdges,
+    host, roles: runRoles, resources, roleOf, handlers, health, state, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings], extras, deferred, checks, valueEdges,
     rebuild: (values, facts) => compileHost(host, allRoles, runRoles, view, inventory, controllerAddresses, warnings, { ...env, values, facts }),
   };
 }
@@ -302,7 +304,7 @@ export function buildRoles(
   host: Pick<Host, 'name'>,
   allRoles: HostRole[],
   runRoles: HostRole[],
-  base: Omit<RoleContext<unknown>, 'vars' | 'openings' | 'template' | 'hostValue' | 'varsOf' | 'fact'>,
+  base: Omit<RoleContext<unknown>, 'vars' | 'openings' | 'state' | 'template' | 'hostValue' | 'varsOf' | 'fact'>,
   reading: (hr: HostRole, variant: 0 | 1) => Pick<RoleContext<unknown>, 'hostValue' | 'varsOf' | 'fact'>,
   variant: 0 | 1,
   probed: boolean,
@@ -310,7 +312,12 @@ export function buildRoles(
 ) {
   // Openings come from every role of the host, even those outside this run: the firewall must not
   // close a port because --tags left a play out.
-  const openings: Opening[] = allRoles.flatMap((hr) => checkOpenings(host, allRoles, hr, hr.role.openings?.({ ...base, ...reading(hr, variant), vars: hr.vars }) ?? []));
+  // State likewise: a snapshot job backs up what every role of the host keeps.
+  const state: HostState[] = allRoles.flatMap((hr) => {
+    const s = hr.role.state?.({ ...base, ...reading(hr, variant), vars: hr.vars });
+    return s ? [checkState(hr.role.name, s)] : [];
+  });
+  const openings: Opening[] = allRoles.flatMap((hr) => checkOpenings(host, allRoles, hr, hr.role.openings?.({ ...base, ...reading(hr, variant), vars: hr.vars, state }) ?? []));
   const resources: Resource[] = [];
   const roleOf = new Map<string, string>();
   const handlers = new Map<string, CompiledHandler>();
@@ -320,7 +327,7 @@ export function buildRoles(
   /** the role of each health check */
   const healthOf: string[] = [];
   for (const hr of runRoles) {
-    const ctx: RoleContext<unknown> = { ...base, ...reading(hr, variant), vars: hr.vars, openings, template: (n, data) => render(hr.role, n, data) };
+    const ctx: RoleContext<unknown> = { ...base, ...reading(hr, variant), vars: hr.vars, openings, state, template: (n, data) => render(hr.role, n, data) };
     for (const [name, h] of Object.entries(hr.role.handlers?.(ctx as never) ?? {})) {
       const prior = handlers.get(name);
       if (prior) {
@@ -346,7 +353,7 @@ export function buildRoles(
     // Checks judge facts: only once a probe has read them (plan time), never offline.
     if (probed && hr.role.checks) checks.push(...hr.role.checks(ctx as never));
   }
-  return { resources, roleOf, handlers, health, healthOf, diskPaths, checks, openings };
+  return { resources, roleOf, handlers, health, healthOf, diskPaths, checks, openings, state };
 }
 
 
@@ -361,4 +368,17 @@ function checkOpenings(host: Pick<Host, 'name'>, allRoles: HostRole[], hr: HostR
     throw new Error(`role ${hr.role.name} opens ${openings.map((o) => `${o.port}/${o.proto}`).join(', ')} on host ${host.name}, which has no base role: nothing would render its firewall`);
   }
   return openings;
+}
+
+const ABS_PATH = /^(\/[A-Za-z0-9_@%+=:,.-]+)+\/?$/;
+
+/** A state declaration the snapshot job and rebuild can rely on: absolute paths, services named. */
+function checkState(role: string, s: HostState | Omit<HostState, 'role'>): HostState {
+  const bad = (what: string) => new Error(`role ${role}: state ${what}`);
+  if (!Array.isArray(s.paths) || !s.paths.length) throw bad('declares no paths');
+  for (const p of s.paths) if (typeof p !== 'string' || !ABS_PATH.test(p) || p.split('/').includes('..')) throw bad(`path "${String(p)}" is not an absolute path`);
+  const c = s.consistency;
+  if ('dump' in c && !s.paths.includes(c.dump.file)) throw bad(`dump file ${c.dump.file} is not among its paths`);
+  if (carriesSecret(s)) throw bad('carries a secret (a dump command is shown and run as a plain script)');
+  return { role, ...s };
 }

@@ -33,6 +33,8 @@ export interface RoleContext<V> {
   inventory: { hosts: HostView[]; group(name: string): HostView[] };
   /** the openings every role on this host declared (the base role renders them) */
   openings: Opening[];
+  /** the state every role on this host declared (the snapshot role backs it up, `provision rebuild` restores it) */
+  state: HostState[];
   /** render roles/<role>/templates/<name>.hbs in strict mode */
   template(name: string, data: object): string;
   /** read a file shipped with the role or the repo (path relative to the repo root) */
@@ -112,6 +114,30 @@ export interface HealthCheck {
   timeoutSeconds?: number;
 }
 
+/**
+ * What of a host must survive the loss of the machine, as a role declares it: the paths a snapshot
+ * holds and how they are made consistent while it is taken (docs/disaster-recovery.md).
+ */
+export interface RoleState {
+  /** absolute paths (directories or files) saved as they are; a missing one is skipped and logged */
+  paths: string[];
+  /**
+   * How the paths are consistent while the snapshot reads them:
+   *  - `stop`: these services are stopped for the snapshot and started again after it;
+   *  - `dump`: the application's own consistent copy: `command` (sh, root) writes it to stdout, it is
+   *    saved at `file` (part of the snapshot); after a restore, `restore` (sh, the dump on stdin) loads it;
+   *  - `none`: the files are always consistent on disk (`why` says why, e.g. written by rename).
+   */
+  consistency: { stop: string[] } | { dump: { command: string; file: string; restore: string } } | { none: string };
+  /** services held stopped while `provision rebuild` restores the state, started after it */
+  services: string[];
+}
+
+/** A role's state declaration, with the role it came from. */
+export interface HostState extends RoleState {
+  role: string;
+}
+
 export interface RoleDefinition<S extends TObject = TObject> {
   name: string;
   description: string;
@@ -139,6 +165,11 @@ export interface RoleDefinition<S extends TObject = TObject> {
   facts?(ctx: { host: HostView; vars: Static<S> }): Record<string, RoleFact>;
   /** checks of the host's facts, evaluated at plan time (after the probe) */
   checks?(ctx: RoleContext<Static<S>>): RoleCheck[];
+  /**
+   * the state of the host this role keeps (keys, a database, operators' TOTP secrets): what must
+   * survive the loss of the machine; null or absent: the role keeps nothing a rebuild cannot recreate
+   */
+  state?(ctx: Omit<RoleContext<Static<S>>, 'openings' | 'template' | 'state'>): RoleState | null;
 }
 
 export function defineRole<S extends TObject>(def: RoleDefinition<S>): RoleDefinition<S> {

@@ -5,7 +5,7 @@ import type { Host, Inventory } from '../inventory/types.js';
 import { LiveConnection, runAsRoot, type HostConnection } from './connection.js';
 import { AuthError, ConnectError, ExecError, TransportError, hostLabel } from './errors.js';
 import type { TransportEvent } from './events.js';
-import { loadKnownHosts, type KnownHosts } from './known-hosts.js';
+import { fingerprint, loadKnownHosts, type KnownHosts } from './known-hosts.js';
 import { openSession, openTunnel, type Session, type SessionOptions } from './session.js';
 import type { SshChannel } from './ssh2-types.js';
 
@@ -17,6 +17,12 @@ export interface TransportOptions {
   /** ssh-agent socket; default: SSH_AUTH_SOCK. null: never use an agent */
   agent?: string | null;
   onEvent?: (event: TransportEvent) => void;
+  /**
+   * A host whose new host key (not in known_hosts) is accepted when its SHA256 fingerprint is this
+   * one — given by the operator out of band (`provision rebuild --fingerprint`). Any other key
+   * still fails the host, naming the key it saw.
+   */
+  acceptHostKey?: { host: string; fingerprint: string };
 }
 
 const KEEPALIVE_COUNT_MAX = 3;
@@ -31,6 +37,9 @@ export class Transport {
   private readonly keepaliveIntervalMs: number;
   private readonly agent: string | undefined;
   private readonly emit: (event: TransportEvent) => void;
+  private readonly acceptHostKey: TransportOptions['acceptHostKey'];
+  /** host → the key accepted through acceptHostKey (to be recorded in known_hosts by the caller) */
+  readonly acceptedHostKeys = new Map<string, Buffer>();
 
   constructor(
     private readonly inventory: Inventory,
@@ -40,6 +49,7 @@ export class Transport {
     this.keepaliveIntervalMs = opts.keepaliveIntervalMs ?? 15_000;
     this.agent = (opts.agent === undefined ? process.env.SSH_AUTH_SOCK : opts.agent) || undefined;
     this.emit = opts.onEvent ?? (() => {});
+    this.acceptHostKey = opts.acceptHostKey;
   }
 
   /** The host's connection, opened on first use and shared for the rest of the run. */
@@ -140,7 +150,14 @@ export class Transport {
       connectTimeoutMs: this.connectTimeoutMs,
       keepaliveIntervalMs: this.keepaliveIntervalMs,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+      ...(this.acceptHostKey?.host === host.name ? { acceptKey: (key: Buffer) => this.accept(host.name, key) } : {}),
     };
+  }
+
+  private accept(host: string, key: Buffer): boolean {
+    if (fingerprint(key) !== this.acceptHostKey?.fingerprint) return false;
+    this.acceptedHostKeys.set(host, key);
+    return true;
   }
 
   /** Each key file is read once per run, however many hosts share it. */

@@ -110,7 +110,7 @@ export async function planOrApply(mode: 'plan' | 'apply' | 'status', a: Args, io
 }
 
 /** The inventory's git commit ("+dirty" with local changes), or undefined when it is not in git. */
-function repoCommit(dir: string): string | undefined {
+export function repoCommit(dir: string): string | undefined {
   const git = (...args: string[]) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
   const head = git('rev-parse', 'HEAD');
   if (head.status !== 0) return undefined;
@@ -119,7 +119,7 @@ function repoCommit(dir: string): string | undefined {
 }
 
 /** A missing key file is bad input: say so before any connection. */
-function checkKeyFiles(c: Compiled): void {
+export function checkKeyFiles(c: Compiled): void {
   const problems = [];
   // The hosts of the run and the jump hosts they are reached through.
   const names = new Set<string>();
@@ -143,7 +143,7 @@ function checkKeyFiles(c: Compiled): void {
  * A lab inventory's addresses exist only on its bridge. With the bridge down they would be routed
  * to this machine's default gateway — traffic to addresses that are not ours. Refuse instead.
  */
-function checkLabBridge(c: Compiled): void {
+export function checkLabBridge(c: Compiled): void {
   const lab = c.inventory.lab;
   if (!lab || fs.existsSync(`/sys/class/net/${lab.bridge}`)) return;
   throw new InputError([{ file: path.join(c.inventory.dir, 'hosts.yaml'), at: 'lab.bridge', expected: `the lab bridge ${lab.bridge} to be up (run \`provision lab up ${path.relative(process.cwd(), c.inventory.dir) || c.inventory.dir}\`)`, found: 'no such interface: no connection was attempted' }]);

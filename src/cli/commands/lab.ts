@@ -79,8 +79,9 @@ export async function labCommand(sub: LabSub, fleet: LabFleet, opts: LabCommandO
         return 0;
       case 'reset': {
         if (!opts.host) throw new Error('lab reset needs a host name');
-        await labReset(fleet, opts.host, emit);
-        io.out(`lab ${fleet.inventoryName}: ${opts.host} reset: fresh disk and host key`);
+        const r = await labReset(fleet, opts.host, emit);
+        io.out(`lab ${fleet.inventoryName}: ${opts.host} reset: fresh disk and host key ${r.hostKey.trim().split(/\s+/)[0]} ${r.fingerprint}`);
+        io.out(`lab ${fleet.inventoryName}: known_hosts still holds the lost machine's key; rebuild with: provision rebuild ${fleet.inventoryDir ?? fleet.inventoryName} ${opts.host} --fingerprint ${r.fingerprint}`);
         return 0;
       }
       case 'status': {

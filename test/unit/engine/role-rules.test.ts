@@ -43,9 +43,9 @@ describe('check refuses roles that break the engine\'s rules', () => {
 });
 
 describe('system accounts are declared by roles; the bastion refuses them as operator names', () => {
-  test('the accounts come from the roles: drand-node, drand-http-relay, base, bastion', () => {
+  test('the accounts come from the roles: drand-node, drand-http-relay, base, bastion, snapshot-server', () => {
     expect(Object.fromEntries([...Object.values(roles), relay].map((r) => [r.name, r.accounts ?? []]))).toEqual({
-      'drand-node': ['drand'], 'drand-http-relay': ['drand-relay'], base: ['prometheus'], bastion: ['operators'],
+      'drand-node': ['drand'], 'drand-http-relay': ['drand-relay'], base: ['prometheus'], bastion: ['operators'], snapshot: [], 'snapshot-server': ['restic'],
     });
   });
   // (the role helper builds base, bastion and drand-node: their accounts, as the engine derives them from the playbook's roles)

@@ -8,14 +8,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import type { TObject } from '@sinclair/typebox';
-import type { HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
+import type { HostState, HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
 import type { Facts } from '../../../src/facts/types.js';
+import { SecretValue, secretPaths } from '../../../src/secrets/value.js';
 import type { Handler, Resource } from '../../../src/resources/index.js';
 import { buildRoles, type HostRole } from '../../../src/plan/compile.js';
 import { renderTemplate } from '../../../src/roles/template.js';
 import base from '../../../roles/base/role.js';
 import bastion from '../../../roles/bastion/role.js';
 import drandNode from '../../../roles/drand-node/role.js';
+import snapshot from '../../../roles/snapshot/role.js';
+import snapshotServer from '../../../roles/snapshot-server/role.js';
 
 /** The repository root (this file runs from dist/test/unit/roles/). */
 export const repoRoot = (() => {
@@ -32,6 +35,8 @@ export const roles: Record<string, RoleDefinition> = {
   base: base as unknown as RoleDefinition,
   bastion: bastion as unknown as RoleDefinition,
   'drand-node': drandNode as unknown as RoleDefinition,
+  snapshot: snapshot as unknown as RoleDefinition,
+  'snapshot-server': snapshotServer as unknown as RoleDefinition,
 };
 
 /** The lab fleet of inventory/lab/hosts.yaml, with the roles the site playbook gives them. */
@@ -65,6 +70,8 @@ export function withDefaults(role: RoleDefinition, vars: unknown): Record<string
   const data = structuredClone(vars ?? {}) as Record<string, unknown>;
   const validate = ajv.compile(role.vars as TObject);
   if (!validate(data)) throw new Error(`vars of ${role.name}: ${ajv.errorsText(validate.errors)}`);
+  // as the engine does: a secret var reaches the role wrapped (top-level secrets are enough here)
+  for (const [k] of secretPaths(role.vars as TObject)) if (typeof data[k!] === 'string') data[k!] = new SecretValue(data[k!] as string);
   return data;
 }
 
@@ -95,6 +102,8 @@ export interface HostSetup {
 export interface Built {
   host: HostView;
   openings: Opening[];
+  /** the state every role of the host declares */
+  state: HostState[];
   /** resources per role */
   resources: Record<string, Resource[]>;
   handlers: Record<string, Handler>;
@@ -140,7 +149,7 @@ export function build(setup: HostSetup): Built {
     rendered.set(`${role.name}/${t}`, text);
     return text;
   });
-  const built: Built = { host, openings: out.openings, resources: {}, handlers: Object.fromEntries(out.handlers), health: {}, rendered, all: out.resources };
+  const built: Built = { host, openings: out.openings, state: out.state, resources: {}, handlers: Object.fromEntries(out.handlers), health: {}, rendered, all: out.resources };
   for (const name of host.roles) {
     built.resources[name] = out.resources.filter((r) => out.roleOf.get(r.id) === name);
     built.health[name] = out.health.filter((_, i) => out.healthOf[i] === name);

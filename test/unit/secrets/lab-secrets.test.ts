@@ -34,4 +34,17 @@ describe('lab secrets', () => {
     const second = decryptScope(path.join(dir, 'secrets/apps.age'), identity).data as { 'my-role': Record<string, string> };
     expect(second['my-role'].db_password).not.toBe(first['my-role'].db_password);
   });
+
+  test('two roles can be given the same generated value (snapshot and snapshot-server agree on one master)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-labsec-'));
+    const identity = path.join(dir, 'state/age-identity.txt');
+    fs.mkdirSync(path.join(dir, 'secrets'));
+    fs.writeFileSync(path.join(dir, 'secrets/lab-secrets.yaml'), 'all:\n  snapshot: [master]\n  snapshot-server:\n    - master: snapshot.master\n');
+    ensureLabSecrets(dir, () => {}, identity);
+    const data = decryptScope(path.join(dir, 'secrets/all.age'), identity).data as Record<string, Record<string, string>>;
+    expect(data['snapshot']!.master).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(data['snapshot-server']!.master).toBe(data['snapshot']!.master);
+    fs.writeFileSync(path.join(dir, 'secrets/lab-secrets.yaml'), 'x:\n  a: [{ k: b.k }]\n');
+    expect(() => ensureLabSecrets(dir, () => {}, identity)).toThrow(/x\.a\.k is the same as "b\.k", which this scope does not generate/);
+  });
 });
