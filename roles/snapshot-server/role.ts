@@ -10,7 +10,7 @@ import * as r from '../../src/resources/index.js';
 import { defineRole } from '../../src/roles/types.js';
 import { Secret } from '../../src/secrets/value.js';
 import { sh } from '../../src/shell/quote.js';
-import { clientKey, repoPath, repositoryPassword, REPO_ROOT, SERVER_USER, serverHostKey, SNAPSHOT_SSH_PORT, snapshotClients } from '../snapshot/fleet.js';
+import { clientKey, repoPath, repositoryPassword, REPO_ROOT, SERVER_USER, serverHostKey, SNAPSHOT_SSH_PORT, snapshotClients } from '../../src/roles/snapshots.js';
 
 const DIR = '/etc/provision/snapshot-server';
 const RESTART = 'restart snapshot sshd';

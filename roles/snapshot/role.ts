@@ -10,7 +10,7 @@ import * as r from '../../src/resources/index.js';
 import { defineRole, type HostState } from '../../src/roles/types.js';
 import { Secret } from '../../src/secrets/value.js';
 import { sh } from '../../src/shell/quote.js';
-import { clientKey, repositoryPassword, SERVER_USER, serverHostKey, SNAPSHOT_SSH_PORT, snapshotServer } from './fleet.js';
+import { clientKey, repositoryPassword, SERVER_USER, serverHostKey, SNAPSHOT_SSH_PORT, snapshotServer } from '../../src/roles/snapshots.js';
 
 /** Debian's prometheus-node-exporter reads *.prom files here (its textfile collector's default directory). */
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';

@@ -9,7 +9,7 @@ import type { Compiled, CompiledHost } from '../plan/compile.js';
 import * as r from '../resources/index.js';
 import { sh } from '../shell/quote.js';
 import { run, type Connector, type RunOptions } from './run.js';
-import { CLIENT_ROLE, SERVER_ROLE } from '../../roles/snapshot/fleet.js';
+import { CLIENT_ROLE, SERVER_ROLE } from '../roles/snapshots.js';
 
 export interface SnapshotInfo {
   id: string;

@@ -10,7 +10,7 @@ import { updateKnownHostsFile } from '../../lab/knownhosts.js';
 import { redact } from '../../secrets/value.js';
 import { listSnapshots, pickSnapshot, rebuildHost, rebuildTarget, snapshotNow } from '../../apply/rebuild.js';
 import { checkKeyFiles, checkLabBridge, loadAndCompile, repoCommit } from './engine.js';
-import { CLIENT_ROLE } from '../../../roles/snapshot/fleet.js';
+import { CLIENT_ROLE } from '../../roles/snapshots.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 

@@ -1,6 +1,6 @@
 // Snapshots: what roles declare as state, the client job built from it (consistency steps in the
 // script, secrets only in 0600 files), the server's append-only forced command per client key, and
-// the one cross-host glue module (roles/snapshot/fleet.ts): keys and passwords derived from one
+// the one cross-host glue module (src/roles/snapshots.ts): keys and passwords derived from one
 // master, so a rebuilt host gets the same ones, and each side pins/authorises the other's.
 import { describe, test, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { build, find, labHosts, tpl, type Built } from './helpers.js';
 import type { HostView } from '../../../src/roles/types.js';
 import { SecretValue } from '../../../src/secrets/value.js';
-import { clientKey, repositoryPassword, serverHostKey, snapshotServer } from '../../../roles/snapshot/fleet.js';
+import { clientKey, repositoryPassword, serverHostKey, snapshotServer } from '../../../src/roles/snapshots.js';
 import { jobSteps } from '../../../roles/snapshot/role.js';
 import { forcedKeyLine } from '../../../roles/snapshot-server/role.js';
 

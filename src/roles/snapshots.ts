@@ -1,16 +1,16 @@
-// THE ONE PLACE where snapshot clients and the snapshot server learn about each other (values
-// between hosts). The engine has no shared host values yet (that work is in progress), so
-// everything here comes from what every role already sees — the inventory (addresses, roles) —
-// and from ONE fleet secret, the snapshot master, given to both roles (`snapshot.master`,
-// `snapshot-server.master`, the same value). From it, by HMAC-SHA256 with the host name:
+// Where snapshot clients and the snapshot server learn about each other, for both roles and for
+// `provision rebuild`. Everything comes from the inventory (addresses, roles) and from ONE fleet
+// secret, the snapshot master, given to both roles (`snapshot.master`, `snapshot-server.master`,
+// the same value). From it, by HMAC-SHA256 with the host name:
 //  - each client's restic repository password and its SSH key (the server authorises the public half);
 //  - the server's SSH host key for the snapshot service (the clients pin it).
-// Nothing is generated on a host, so a host rebuilt from scratch (client or server) gets the same
-// values back, and a client holds only its own: the master never leaves the controller and the
-// snapshot server. When host values land in the engine, these functions become its providers.
+// Why derived and not generated on the hosts (ctx.hostValue): these are exactly the values a lost
+// host must get back. A rebuilt client or server is given the same key, password and host key
+// before anything else runs, so a rebuild needs nothing from the machine that was lost; a client
+// holds only its own values, and the master never leaves the controller and the snapshot server.
 import { createHash, createHmac, createPrivateKey, createPublicKey } from 'node:crypto';
-import type { HostView } from '../../src/roles/types.js';
-import { SecretValue } from '../../src/secrets/value.js';
+import type { HostView } from './types.js';
+import { SecretValue } from '../secrets/value.js';
 
 export const CLIENT_ROLE = 'snapshot';
 export const SERVER_ROLE = 'snapshot-server';
