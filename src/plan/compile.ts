@@ -14,6 +14,7 @@ import { resolveRoleVars } from './role-vars.js';
 import { carriesSecret } from '../secrets/value.js';
 import { checkPlacementOffline, checkSizingOffline } from './rules.js';
 import path from 'node:path';
+import { DEFAULT_RELEASE, SUPPORTED_RELEASES, type Release } from '../facts/release.js';
 
 export interface HostRole {
   role: RoleDefinition;
@@ -36,6 +37,8 @@ export interface CompiledHost {
   /** sha256 of the desired state (saved plans are refused when it moved) */
   desiredHash: string;
   warnings: string[];
+  /** the release the roles were compiled for (ctx.release); undefined: they give the same on every release */
+  release?: Release;
 }
 
 export interface CompiledHandler extends Handler {
@@ -141,7 +144,8 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
     const host = inv.hosts.get(name)!;
     const roleList = (rolesOf.get(name) ?? []).filter((r) => plays.some((p) => p.index === r.play && p.hosts.includes(name)));
     try {
-      hosts.set(name, compileHost(host, rolesOf.get(name) ?? [], roleList, views.get(name)!, inventoryView, opts.controllerAddresses ?? [], warnings.get(name) ?? []));
+      const build = (release: Release) => compileHost(host, rolesOf.get(name) ?? [], roleList, views.get(name)!, inventoryView, opts.controllerAddresses ?? [], warnings.get(name) ?? [], release);
+      hosts.set(name, compileForRelease(host, roleList, inv.lab !== undefined, path.join(inv.dir, 'hosts.yaml'), build));
     } catch (e) {
       if (e instanceof InputError) e.problems.forEach((p) => problems.add(p));
       else problems.add({ file: `roles/${(rolesOf.get(name) ?? []).map((r) => r.role.name).join(',')}`, at: `host ${name}`, expected: 'roles that build their resources', found: (e as Error).message });
@@ -159,6 +163,31 @@ function limitHosts(inv: Inventory, limit: string): string[] {
   }
 }
 
+/**
+ * Roles see the host's release (ctx.release) before the probe has read it: a pinned host (spec.os)
+ * is compiled for its pin, an unpinned lab host for the release the lab boots. Any other host is
+ * compiled for every release its roles support: one result serves whatever it runs; different
+ * results need a pin, asked for here, before any connection (docs/releases.md).
+ */
+function compileForRelease(host: Host, roles: HostRole[], lab: boolean, hostsFile: string, build: (release: Release) => CompiledHost): CompiledHost {
+  const pinned = host.spec.os ?? (lab ? DEFAULT_RELEASE : undefined);
+  if (pinned) return { ...build(pinned), release: pinned };
+  const candidates = SUPPORTED_RELEASES.filter((rel) => roles.every((r) => !r.role.releases || r.role.releases.includes(rel)));
+  const built = (candidates.length ? candidates : SUPPORTED_RELEASES).map((rel) => ({ rel, ch: build(rel) }));
+  const first = built[0]!;
+  const other = built.find((b) => b.ch.desiredHash !== first.ch.desiredHash);
+  if (!other) return first.ch;
+  const differs = first.ch.resources.find((r) => other.ch.resources.find((x) => x.id === r.id)?.desired !== r.desired)?.id ?? 'handlers or health checks';
+  throw new InputError([
+    {
+      file: hostsFile,
+      at: `hosts.${host.name}.spec.os`,
+      expected: `a release pinned for this host: its roles configure ${first.rel} and ${other.rel} differently (${differs}; role ${first.ch.roleOf.get(differs) ?? '?'})`,
+      found: 'no spec.os',
+    },
+  ]);
+}
+
 function compileHost(
   host: Host,
   allRoles: HostRole[],
@@ -167,12 +196,14 @@ function compileHost(
   inventory: RoleContext<unknown>['inventory'],
   controllerAddresses: string[],
   warnings: string[],
+  release: Release,
 ): CompiledHost {
   const base = {
     host: view,
     inventory,
     loginUser: host.user,
     controllerAddresses,
+    release,
     repoPath: (rel: string) => path.join(repoRoot, rel),
   };
   // Openings come from every role of the host, even those outside this run: the firewall must not

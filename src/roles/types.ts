@@ -41,6 +41,13 @@ export interface RoleContext<V> {
   loginUser: string;
   /** addresses the controller connects from, as seen by this host (for the bastion allowlist) */
   controllerAddresses: string[];
+  /**
+   * the release the host runs, e.g. 'debian-13' (docs/releases.md): its `spec.os` pin (a lab host
+   * without one: the lab's default). The planner fails a host that runs another release. A host
+   * without a pin is compiled for every release its roles support; if that gives different
+   * results, `check` asks for a pin.
+   */
+  release: Release;
 }
 
 export interface Sizing {

@@ -11,6 +11,7 @@ import { cliJson, ssh } from './helpers.js';
 import { labFleet } from '../../src/cli/commands/lab-main.js';
 import { labUp, labDown } from '../../src/lab/index.js';
 import { sh } from '../../src/shell/quote.js';
+import { sshCrypto } from '../../roles/base/sshd.js';
 
 const inv = 'test/fixtures/e2e/in-effect';
 const playbook = `${inv}/playbook.yaml`;
@@ -60,6 +61,9 @@ describe('the configuration in effect, on lab hosts', () => {
   test('the sudo-user host: the controller logs in as ops, sudo works, root may not log in, the lab grant is quarantined', () => {
     expect(ssh(OPS, 'id -un; sudo -n id -u', { knownHosts, user: 'ops' }).stdout.split('\n').slice(0, 2)).toEqual(['ops', '0']);
     expect(onOps('sshd -T -C user=ops,host=t,addr=10.213.93.1 | grep -x "permitrootlogin no"').code).toBe(0);
+    // Debian 12: OpenSSH 9.2 gets the key exchanges without OpenSSH 10's ML-KEM hybrid (ctx.release)
+    expect(onOps('sshd -T -C user=ops,host=t,addr=10.213.93.1 | grep ^kexalgorithms').stdout).toBe(`kexalgorithms ${sshCrypto('debian-12').KexAlgorithms.join(',')}\n`);
+    expect(sshCrypto('debian-12').KexAlgorithms.join(',')).not.toContain('mlkem');
     const root = ssh(OPS, 'true', { knownHosts });
     expect(root.code).not.toBe(0);
     expect(root.stderr).toMatch(/Permission denied/);

@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import type { TObject } from '@sinclair/typebox';
 import type { HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
 import type { Facts } from '../../../src/facts/types.js';
+import { DEFAULT_RELEASE, type Release } from '../../../src/facts/release.js';
 import type { Handler, Resource } from '../../../src/resources/index.js';
 import base from '../../../roles/base/role.js';
 import bastion from '../../../roles/bastion/role.js';
@@ -94,6 +95,8 @@ export interface HostSetup {
   hosts?: HostView[];
   loginUser?: string;
   controllerAddresses?: string[];
+  /** ctx.release (default: the lab's default release) */
+  release?: Release;
 }
 
 export interface Built {
@@ -125,6 +128,7 @@ export function build(setup: HostSetup): Built {
     inventory: inventoryOf(hosts),
     loginUser: setup.loginUser ?? 'root',
     controllerAddresses: setup.controllerAddresses ?? ['10.213.7.1'],
+    release: setup.release ?? DEFAULT_RELEASE,
     repoPath: (rel: string) => path.join(repoRoot, rel),
   };
   const typed = new Map(host.roles.map((name) => [name, withDefaults(roles[name]!, vars[name])]));
