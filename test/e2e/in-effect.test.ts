@@ -2,12 +2,14 @@
 // hardened fixture daemon) and ops-1 (login user ops with sudo, as production does; base). Each
 // foreign override — a unit drop-in running the daemon as root with its sandbox off, one
 // replacing ExecStart, an sshd_config.d file sorting before the role's, a sudoers NOPASSWD grant —
+// a PAM line skipping the bastion's TOTP step —
 // is seen by plan (exit 2, with what it sets and what the role requires) and undone by apply,
 // checked on the host: systemctl show, the daemon's user, sshd -T, a root login, sudo -l, and the
 // file waiting in the quarantine folder the plan named.
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cliJson, ssh } from './helpers.js';
+import { cliJson, ssh, LAB_KEY } from './helpers.js';
 import { labFleet } from '../../src/cli/commands/lab-main.js';
 import { labUp, labDown } from '../../src/lab/index.js';
 import { sh } from '../../src/shell/quote.js';
@@ -69,8 +71,8 @@ describe('the configuration in effect, on lab hosts', () => {
     expect(root.stderr).toMatch(/Permission denied/);
     // what the lab booted it with (like cloud-init's grant) is replaced by the role's own file
     expect(onOps('ls /etc/sudoers.d; find /var/lib/provision/quarantine -name 90-provision-lab').stdout).toMatch(/^10-provision-login\nREADME\n\/var\/lib\/provision\/quarantine\/[0-9a-f]{12}\/etc\/sudoers\.d\/90-provision-lab\n$/);
-    // the lab wrote nothing in sshd_config.d: only the role's file is there
-    expect(onOps('ls /etc/ssh/sshd_config.d').stdout).toBe('10-provision.conf\n');
+    // the lab wrote nothing in sshd_config.d: only the roles' files are there (base, bastion)
+    expect(onOps('ls /etc/ssh/sshd_config.d').stdout).toBe('10-provision.conf\n20-bastion.conf\n');
     expectEmptyPlan();
   });
 
@@ -140,6 +142,46 @@ describe('the configuration in effect, on lab hosts', () => {
     expect(onOps('sudo -n -l -U nobody').stdout).not.toContain('NOPASSWD');
     expect(onOps(`cat ${named(ops)[0]}`).stdout).toBe('nobody ALL=(ALL) NOPASSWD: ALL\n');
     expect(ssh(OPS, 'sudo -n id -u', { knownHosts, user: 'ops' }).stdout.trim()).toBe('0');
+    expectEmptyPlan();
+  });
+
+  test('a foreign PAM line skipping the TOTP step (auth sufficient pam_permit.so on top of /etc/pam.d/sshd) is planned, removed with the file kept in quarantine, and the code is asked again', () => {
+    // alice (bastion operator, no TOTP secret) gets the lab key for a moment, so a login can show what PAM does
+    const keys = '/home/alice/.ssh/authorized_keys';
+    const pub = fs.readFileSync(`${LAB_KEY}.pub`, 'utf8').trim();
+    const letLabKeyIn = () => expect(onOps(`cp -p ${keys} /root/ak.orig && printf '%s\\n' ${sh(pub)} >>${keys}`).code).toBe(0);
+    const putBack = () => expect(onOps(`mv -f /root/ak.orig ${keys}`).code).toBe(0);
+    const asAlice = () => ssh(OPS, 'id -un', { knownHosts, user: 'alice' });
+    letLabKeyIn();
+    const converged = asAlice();
+    expect(converged.code).not.toBe(0); // the key is accepted, then the TOTP step (keyboard-interactive) refuses
+    expect(converged.stderr).toMatch(/Permission denied \(keyboard-interactive\)/);
+    onOps("sed -i '1i auth sufficient pam_permit.so' /etc/pam.d/sshd");
+    expect(asAlice().stdout.trim()).toBe('alice'); // the key alone now logs in: the second factor is gone
+    putBack();
+
+    const plan = run('plan');
+    expect(plan.code).toBe(2);
+    const ops = byHost(plan, 'ops-1');
+    expect(ops.changes.map((c) => c.id)).toEqual(['pam-stack:sshd']);
+    expect(byHost(plan, 'node-1').changes).toEqual([]);
+    const diff = ops.changes[0]!.diff!;
+    expect(diff).toContain("! /etc/pam.d/sshd:1 auth sufficient pam_permit.so (not Debian 12's, a role's or in bastion.pam_accept)");
+    const kept = /the file as it was is kept at (\S+)/.exec(diff)![1]!;
+    expect(kept).toMatch(/^\/var\/lib\/provision\/quarantine\/[0-9a-f]{12}\/etc\/pam\.d\/sshd$/);
+
+    const apply = run('apply');
+    expect(apply.code).toBe(0);
+    expect(byHost(apply, 'ops-1').result).toBe('changed');
+    // the line is gone, the role's TOTP line is in place, and the file as it was waits in quarantine
+    expect(onOps("grep -c '^auth sufficient pam_permit.so' /etc/pam.d/sshd").stdout.trim()).toBe('0');
+    expect(onOps("grep -x 'auth required pam_google_authenticator.so' /etc/pam.d/sshd").code).toBe(0);
+    expect(onOps(`head -1 ${kept}`).stdout).toBe('auth sufficient pam_permit.so\n');
+    letLabKeyIn();
+    const after = asAlice();
+    expect(after.code).not.toBe(0);
+    expect(after.stderr).toMatch(/Permission denied \(keyboard-interactive\)/);
+    putBack();
     expectEmptyPlan();
   });
 });

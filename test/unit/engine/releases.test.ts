@@ -14,6 +14,7 @@ import { planFromProbe } from '../../../src/plan/planner.js';
 import { parseFacts } from '../../../src/facts/probe.js';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
 import type { Inventory } from '../../../src/inventory/types.js';
+import type { PamStackState } from '../../../src/resources/index.js';
 import { InputError } from '../../../src/input/errors.js';
 import { DEFAULT_RELEASE, SUPPORTED_RELEASES } from '../../../src/facts/release.js';
 
@@ -69,6 +70,22 @@ describe.each([
     const conv = planFromProbe(ch, recording(release, 'converged', name), 1).plan;
     expect(conv.error).toBeUndefined();
     expect(conv.changes).toEqual([]);
+  });
+});
+
+describe.each(SUPPORTED_RELEASES)('the bastion\'s PAM stacks in effect on %s, from recorded probes', (release) => {
+  test('Debian\'s stock stacks and the roles\' lines are all accepted; the files read follow the includes in effect', () => {
+    const ch = variant('bastion-1', release);
+    const i = ch.resources.findIndex((r) => r.id === 'pam-stack:sshd');
+    const files = (state: string) => {
+      const p = planFromProbe(ch, recording(release, state, 'bastion-1'), 1);
+      expect(p.plan.changes.filter((c) => c.type === 'pam-stack')).toEqual([]);
+      return (p.states[i] as PamStackState).files.map((f) => f.path);
+    };
+    // fresh: Debian's sshd stack includes common-auth; converged: the bastion has commented that
+    // include out (operators answer a TOTP code, never a password), so common-auth is no longer read
+    expect(files('fresh')).toEqual(['/etc/pam.d/sshd', '/etc/pam.d/common-auth', '/etc/pam.d/common-account', '/etc/pam.d/common-session', '/etc/pam.d/common-password']);
+    expect(files('converged')).toEqual(['/etc/pam.d/sshd', '/etc/pam.d/common-account', '/etc/pam.d/common-session', '/etc/pam.d/common-password']);
   });
 });
 
