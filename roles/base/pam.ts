@@ -5,8 +5,13 @@
 // other line is foreign (docs/roles.md "PAM stacks").
 import type { Release } from '../../src/facts/release.js';
 
+// profiles of packages most Debian hosts have and the lab's minimal base has not, as pam-auth-update
+// writes them (seen on this project's own Debian 12 machine): libpam-systemd, libpam-cap
+const SYSTEMD_SESSION = 'session optional pam_systemd.so';
+const CAP_AUTH = 'auth optional pam_cap.so';
+
 const COMMON = {
-  'common-auth': ['auth [success=1 default=ignore] pam_unix.so nullok', 'auth requisite pam_deny.so', 'auth required pam_permit.so'],
+  'common-auth': ['auth [success=1 default=ignore] pam_unix.so nullok', 'auth requisite pam_deny.so', 'auth required pam_permit.so', CAP_AUTH],
   'common-account': ['account [success=1 new_authtok_reqd=done default=ignore] pam_unix.so', 'account requisite pam_deny.so', 'account required pam_permit.so'],
   'common-password': ['password [success=1 default=ignore] pam_unix.so obscure yescrypt', 'password requisite pam_deny.so', 'password required pam_permit.so'],
 };
@@ -14,8 +19,6 @@ const COMMON = {
 const SESSION_12 = ['session [default=1] pam_permit.so', 'session requisite pam_deny.so', 'session required pam_permit.so', 'session required pam_unix.so'];
 // Debian 13 adds pam_umask to both session files
 const SESSION_13 = [...SESSION_12, 'session optional pam_umask.so'];
-// libpam-systemd's profile (installed with systemd on most hosts, not in the lab's minimal base)
-const SYSTEMD_SESSION = 'session optional pam_systemd.so';
 
 const sshd = (env: string): string[] => [
   '@include common-auth',

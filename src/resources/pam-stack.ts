@@ -45,6 +45,8 @@ export interface PamStackState {
 }
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/;
+/** a bracket expression's space and tab, from sh variable w (a pattern is not split at its blanks, a literal would be) */
+const WS = '$w';
 
 /** A rule as PAM reads it: `#` starts a comment anywhere, whitespace separates fields. */
 export const pamRule = (line: string): string => line.replace(/#.*$/, '').trim().split(/\s+/).join(' ');
@@ -74,25 +76,29 @@ export function pamStack(opts: PamStackOptions): Resource<PamStackState> {
   const acceptedAs = opts.acceptedAs ?? 'accepted';
 
   // A worklist of files in effect: the service's file, then what it includes (known names only).
+  // Shell builtins only (read, case, parameter expansion), one sha256sum for all files at the end:
+  // a no-op probe pays a few ms, not a process per line or file.
   const probe = (): string =>
     [
-      `known=${sh(` ${known.join(' ')} `)}`,
-      `todo=${sh(`${PAM_DIR}/${service} `)}; seen=' '`,
+      `known=${sh(` ${known.join(' ')} `)}; w=$(printf ' \\t')`,
+      `todo=${sh(`${PAM_DIR}/${service} `)}; seen=' '; files=''`,
       `while [ -n "$todo" ]; do`,
       `  f=\${todo%% *}; todo=\${todo#* }`,
       `  case "$seen" in *" $f "*) continue;; esac`,
       `  seen="$seen$f "`,
       `  [ -f "$f" ] || continue`,
-      `  h=$(sha256sum <"$f"); h=\${h%% *}`,
-      `  printf 'pamfile %s %s\\n' "$h" "$f"`,
-      `  grep -n -v -a -e '^[[:space:]]*#' -e '^[[:space:]]*$' -- "$f" | sed "s/^/pamline $h /"`,
-      `  inc=$(sed -n -E -e 's/^[[:space:]]*@include[[:space:]]+([^[:space:]#]+).*/\\1/p' -e 's/^[[:space:]]*-?[A-Za-z]+[[:space:]]+(include|substack)[[:space:]]+([^[:space:]#]+).*/\\2/p' -- "$f")`,
-      `  while IFS= read -r i; do`,
+      `  files="$files $f"; n=0`,
+      `  while IFS= read -r l || [ -n "$l" ]; do`,
+      `    n=$((n + 1)); t=\${l#"\${l%%[!${WS}]*}"}`,
+      `    case "$t" in ''|'#'*) continue;; esac`,
+      `    printf 'pamline %s %s:%s\\n' "$f" "$n" "$l"`,
+      // @include NAME, or TYPE include|substack NAME: the word after the keyword
+      `    case "$t" in @include[${WS}]*) i=\${t#@include};; *[${WS}]include[${WS}]*) i=\${t#*[${WS}]include};; *[${WS}]substack[${WS}]*) i=\${t#*[${WS}]substack};; *) continue;; esac`,
+      `    i=\${i#"\${i%%[!${WS}]*}"}; i=\${i%%[#${WS}]*}`,
       `    case "$known" in *" $i "*) todo="$todo${PAM_DIR}/$i ";; esac`,
-      `  done <<EOF`,
-      `$inc`,
-      `EOF`,
+      `  done <"$f"`,
       `done`,
+      `[ -z "$files" ] || sha256sum -- $files | while read -r h f; do printf 'pamfile %s %s\\n' "$h" "$f"; done`,
     ].join('\n');
 
   const parse = (stdout: string): PamStackState => {
@@ -102,8 +108,8 @@ export function pamStack(opts: PamStackOptions): Resource<PamStackState> {
       return { sha256: v.slice(0, sp), path: v.slice(sp + 1), lines: [] };
     });
     for (const v of out.all('pamline')) {
-      const m = /^([0-9a-f]+) (\d+):(.*)$/.exec(v);
-      if (m) files.find((f) => f.sha256 === m[1])?.lines.push({ number: Number(m[2]), raw: m[3]! });
+      const m = /^(\S+) (\d+):(.*)$/.exec(v);
+      if (m) files.find((f) => f.path === m[1])?.lines.push({ number: Number(m[2]), raw: m[3]! });
     }
     return { files };
   };
