@@ -1,7 +1,8 @@
 // What reading the configuration in effect costs on a no-op probe, measured ON a lab host: the
 // host's whole probe script (one exec) with and without the in-effect reads — sshd -T for the
 // login user and the sshd_config.d / sudoers.d scans; and the unit probe's one `systemctl show`
-// with the compared properties and DropInPaths against the earlier NeedDaemonReload-only call.
+// with the compared properties and DropInPaths against the earlier NeedDaemonReload-only call;
+// on the bastion (ops-1), the two pam-stack reads alone.
 // Each variant runs RUNS times on the host, interleaved in rounds; bash's `times` gives the CPU
 // (user + sys) of the runs, `date +%s%N` the wall time.
 //   provision lab up test/fixtures/e2e/in-effect && provision apply test/fixtures/e2e/in-effect --playbook …/playbook.yaml
@@ -56,6 +57,10 @@ for (const [name, ch] of compiled.hosts) {
     full: probe(() => true),
     without: probe((t) => !IN_EFFECT.has(t)),
     sshdT: buildProbeScript({ resources: ch.resources.filter((r) => r.type === 'sshd-effective'), health: [], diskPaths: [], withFacts: false }).script,
+    // the PAM stacks a bastion reads in effect (its service files and the common-* they include)
+    ...(ch.resources.some((r) => r.type === 'pam-stack')
+      ? { pam: buildProbeScript({ resources: ch.resources.filter((r) => r.type === 'pam-stack'), health: [], diskPaths: [], withFacts: false }).script }
+      : {}),
     ...(unit
       ? {
           unitNow: unit.probe(),

@@ -138,7 +138,7 @@ export default defineRole({
         ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
         : 'not a jump host: no forwarding of any kind',
       loginUser: ctx.loginUser,
-      crypto: sshCryptoLines(),
+      crypto: sshCryptoLines(ctx.release),
       loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
     });
     const settings = sshdSettings(sshdConf);

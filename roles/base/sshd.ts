@@ -1,6 +1,7 @@
 // sshd drop-ins: shared by the base role (10-provision.conf) and the bastion role (20-bastion.conf).
 import { sh } from '../../src/shell/quote.js';
 import { reloadHandler } from '../../src/resources/index.js';
+import type { Release } from '../../src/facts/release.js';
 
 export const SSHD_DROPIN_DIR = '/etc/ssh/sshd_config.d';
 /** the bastion role's drop-in (base quarantines what is not provision's there: it must know this one) */
@@ -69,9 +70,22 @@ export const SSH_CRYPTO = {
   ],
 } as const;
 
+/**
+ * Key exchanges a release's OpenSSH adds in front of SSH_CRYPTO's: OpenSSH 10 (Debian 13) makes the
+ * ML-KEM hybrid its default (FIPS 203 with X25519, like sntrup but standardised); OpenSSH 9.2's
+ * `sshd -t` refuses the name, so Debian 12 goes without it.
+ */
+export const KEX_FIRST: Readonly<Partial<Record<Release, readonly string[]>>> = { 'debian-13': ['mlkem768x25519-sha256'] };
+
+/** SSH_CRYPTO as the host's release writes it. */
+export const sshCrypto = (release: Release): { [K in keyof typeof SSH_CRYPTO]: readonly string[] } => ({
+  ...SSH_CRYPTO,
+  KexAlgorithms: [...(KEX_FIRST[release] ?? []), ...SSH_CRYPTO.KexAlgorithms],
+});
+
 /** the crypto lines of the base drop-in, as sshd_config writes them */
-export const sshCryptoLines = (): string =>
-  Object.entries(SSH_CRYPTO)
+export const sshCryptoLines = (release: Release): string =>
+  Object.entries(sshCrypto(release))
     .map(([k, v]) => `${k} ${v.join(',')}`)
     .join('\n');
 

@@ -8,6 +8,7 @@ import { defineRole, type HostView, type RoleContext } from '../../src/roles/typ
 import { BASTION_DROPIN, OPERATORS_GROUP, RELOAD_SSH, SSHD_DROPIN_DIR, sshdEffective, sshdValidate } from '../base/sshd.js';
 import { resolveSources, Source } from '../../src/roles/net.js';
 import { sh } from '../../src/shell/quote.js';
+import { debianPam, TTY_AUDIT_LINE } from '../base/pam.js';
 
 const KEY_PATTERN =
   '^(ssh-ed25519|sk-ssh-ed25519@openssh\\.com|ecdsa-sha2-nistp(256|384|521)|sk-ecdsa-sha2-nistp256@openssh\\.com|ssh-rsa) [A-Za-z0-9+/]+={0,3}( [^\\r\\n]*)?$';
@@ -29,6 +30,11 @@ const vars = Type.Object(
     allow_from: Type.Array(Source(), {
       default: [],
       description: 'operator addresses/CIDRs (or VPN endpoints) that may reach SSH on the bastion',
+    }),
+    pam_accept: Type.Array(Type.String({ pattern: '^[^\\r\\n]+$', maxLength: 512 }), {
+      default: [],
+      description:
+        'PAM rule lines the site accepts in the sshd and su stacks beyond Debian\'s and the roles\' own (e.g. a pam_sss line); any other line there is removed',
     }),
     totp_nullok: Type.Boolean({
       default: false,
@@ -64,6 +70,10 @@ function checkOperators(ctx: Ctx): void {
     }
   }
 }
+
+const totpLine = (ctx: Ctx): string => `auth required pam_google_authenticator.so${ctx.vars.totp_nullok ? ' nullok' : ''}`;
+const PERMIT_LINE = 'auth required pam_permit.so';
+const WHEEL_LINE = 'auth required pam_wheel.so';
 
 const present = (ctx: Ctx) => ctx.vars.operators.filter((o) => o.state === 'present');
 
@@ -136,7 +146,7 @@ export default defineRole({
       }),
       r.line({
         path: '/etc/pam.d/sshd',
-        line: `auth required pam_google_authenticator.so${ctx.vars.totp_nullok ? ' nullok' : ''}`,
+        line: totpLine(ctx),
         match: '^#?[[:space:]]*auth[[:space:]]+[^[:space:]]+[[:space:]]+pam_google_authenticator\\.so',
         guard: true,
       }),
@@ -144,7 +154,7 @@ export default defineRole({
       // but "ignore" fails, so the enrolment window needs pam_permit after it (and only then).
       r.line({
         path: '/etc/pam.d/sshd',
-        line: 'auth required pam_permit.so',
+        line: PERMIT_LINE,
         state: ctx.vars.totp_nullok ? 'present' : 'absent',
         guard: true,
       }),
@@ -152,10 +162,26 @@ export default defineRole({
       // who learns the root password still cannot become root (seed 000: no root access on bastions).
       r.line({
         path: '/etc/pam.d/su',
-        line: 'auth required pam_wheel.so',
+        line: WHEEL_LINE,
         match: '^#?[[:space:]]*auth[[:space:]]+required[[:space:]]+pam_wheel\\.so[[:space:]]*$',
         guard: true,
       }),
+    );
+    // In effect: the stacks sshd and su run, with the files they include. A line neither Debian's,
+    // nor a role's, nor accepted by the site (e.g. `auth sufficient pam_permit.so`, which skips the
+    // TOTP code) is removed; the file as it was goes to the quarantine folder. Guarded.
+    const debian = debianPam(ctx.release);
+    const accept = (file: string, own: string[]) => [...debian[file]!, ...own, ...ctx.vars.pam_accept];
+    const common = Object.fromEntries(Object.keys(debian).filter((f) => f.startsWith('common-')).map((f) => [f, accept(f, [])]));
+    const acceptedAs = `Debian ${ctx.release.replace('debian-', '')}'s, a role's or in bastion.pam_accept`;
+    res.push(
+      r.pamStack({
+        service: 'sshd',
+        accept: { ...common, sshd: accept('sshd', [totpLine(ctx), ...(ctx.vars.totp_nullok ? [PERMIT_LINE] : []), TTY_AUDIT_LINE]) },
+        acceptedAs,
+        guard: true,
+      }),
+      r.pamStack({ service: 'su', accept: { ...common, su: accept('su', [WHEEL_LINE]) }, acceptedAs, guard: true }),
     );
     // In effect: what sshd itself computes for an operator's login (after base's drop-in, this one,
     // and whatever else is in sshd_config.d — base quarantines files provision did not write).

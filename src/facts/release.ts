@@ -21,10 +21,19 @@ export const describeRelease = (os: Facts['os']): string => `${releaseOf(os)}${o
  * Plan-time checks of a host's release: the inventory's pin (`spec.os`) and what each role supports.
  * Returns the errors (empty: fine).
  */
-export function checkRelease(os: Facts['os'], pinned: string | undefined, roles: { name: string; releases?: readonly string[] }[]): string[] {
+export function checkRelease(
+  os: Facts['os'],
+  pinned: string | undefined,
+  roles: { name: string; releases?: readonly string[] }[],
+  /** the release the roles were compiled for when nothing pinned it (a lab host: the lab's default) */
+  compiledFor?: string,
+): string[] {
   const found = releaseOf(os);
   const errors: string[] = [];
   if (pinned && found !== pinned) errors.push(`the inventory pins spec.os ${pinned}, but the host runs ${describeRelease(os)}`);
+  else if (!pinned && compiledFor && found !== compiledFor) {
+    errors.push(`the roles were compiled for ${compiledFor} (a lab host without spec.os), but the host runs ${describeRelease(os)}: set spec.os`);
+  }
   for (const role of roles) {
     const supported = role.releases ?? SUPPORTED_RELEASES;
     if (!supported.includes(found)) errors.push(`role ${role.name} supports ${supported.join(', ')}; the host runs ${describeRelease(os)}`);

@@ -76,6 +76,12 @@ function toProblem(
     case 'enum':
       expected = `one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
       break;
+    case 'anyOf': {
+      // a union of literals (spec.os, sizing): one line naming the values, not ajv's "must match a schema in anyOf"
+      const consts = ((e.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? []).map((b) => b.const);
+      expected = consts.length && consts.every((c) => c !== undefined) ? `one of ${consts.map((c) => JSON.stringify(c)).join(', ')}` : `a value that ${e.message ?? 'is valid'}`;
+      break;
+    }
     case 'const':
       expected = JSON.stringify((e.params as { allowedValue: unknown }).allowedValue);
       break;

@@ -15,6 +15,7 @@ import { carriesSecret } from '../secrets/value.js';
 import { checkPlacementOffline, checkSizingOffline } from './rules.js';
 import path from 'node:path';
 import { findCycles, missingRef, placeholder, valueKey, VALUE_SAFE_PROBES, type ExtraProbe, type ValueRef, type ValueTable } from './values.js';
+import { DEFAULT_RELEASE, SUPPORTED_RELEASES, type Release } from '../facts/release.js';
 
 export interface HostRole {
   role: RoleDefinition;
@@ -49,6 +50,8 @@ export interface CompiledHost {
   rebuild(values: ValueTable, facts: Map<string, Map<string, unknown>>): CompiledHost;
   /** published value → the values the resources making it read (for cycles) */
   valueEdges: Map<string, string[]>;
+  /** the release the roles were compiled for (ctx.release); undefined: they give the same on every release (set by compileForRelease) */
+  release?: Release;
 }
 
 /** What a role may read beyond its own host: other hosts' roles, vars and published values. */
@@ -164,7 +167,8 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
     const host = inv.hosts.get(name)!;
     const roleList = (rolesOf.get(name) ?? []).filter((r) => plays.some((p) => p.index === r.play && p.hosts.includes(name)));
     try {
-      hosts.set(name, compileHost(host, rolesOf.get(name) ?? [], roleList, views.get(name)!, inventoryView, opts.controllerAddresses ?? [], warnings.get(name) ?? [], env));
+      const build = (release: Release) => compileHost(host, rolesOf.get(name) ?? [], roleList, views.get(name)!, inventoryView, opts.controllerAddresses ?? [], warnings.get(name) ?? [], release, env);
+      hosts.set(name, compileForRelease(host, roleList, inv.lab !== undefined, path.join(inv.dir, 'hosts.yaml'), build));
     } catch (e) {
       if (e instanceof InputError) e.problems.forEach((p) => problems.add(p));
       else problems.add({ file: `roles/${(rolesOf.get(name) ?? []).map((r) => r.role.name).join(',')}`, at: `host ${name}`, expected: 'roles that build their resources', found: (e as Error).message });
@@ -199,6 +203,33 @@ function limitHosts(inv: Inventory, limit: string): string[] {
   }
 }
 
+/**
+ * Roles see the host's release (ctx.release) before the probe has read it: a pinned host (spec.os)
+ * is compiled for its pin, an unpinned lab host for the release the lab boots. Any other host is
+ * compiled for every release its roles support: one result serves whatever it runs; different
+ * results need a pin, asked for here, before any connection (docs/releases.md).
+ */
+function compileForRelease(host: Host, roles: HostRole[], lab: boolean, hostsFile: string, build: (release: Release) => CompiledHost): CompiledHost {
+  const pinned = host.spec.os ?? (lab ? DEFAULT_RELEASE : undefined);
+  if (pinned) return build(pinned);
+  const candidates = SUPPORTED_RELEASES.filter((rel) => roles.every((r) => !r.role.releases || r.role.releases.includes(rel)));
+  const built = (candidates.length ? candidates : SUPPORTED_RELEASES).map((rel) => ({ rel, ch: build(rel) }));
+  const first = built[0]!;
+  const other = built.find((b) => b.ch.desiredHash !== first.ch.desiredHash);
+  // the same on every release: say so (no release), and keep saying it when values or facts rebuild the host
+  const anyRelease = (ch: CompiledHost): CompiledHost => ({ ...ch, release: undefined, rebuild: (v, f) => anyRelease(ch.rebuild(v, f)) });
+  if (!other) return anyRelease(first.ch);
+  const differs = first.ch.resources.find((r) => other.ch.resources.find((x) => x.id === r.id)?.desired !== r.desired)?.id ?? 'handlers or health checks';
+  throw new InputError([
+    {
+      file: hostsFile,
+      at: `hosts.${host.name}.spec.os`,
+      expected: `a release pinned for this host: its roles configure ${first.rel} and ${other.rel} differently (${differs}; role ${first.ch.roleOf.get(differs) ?? '?'})`,
+      found: 'no spec.os',
+    },
+  ]);
+}
+
 function compileHost(
   host: Host,
   allRoles: HostRole[],
@@ -207,6 +238,7 @@ function compileHost(
   inventory: RoleContext<unknown>['inventory'],
   controllerAddresses: string[],
   warnings: string[],
+  release: Release,
   env: ValueEnv,
 ): CompiledHost {
   const base = {
@@ -215,6 +247,7 @@ function compileHost(
     loginUser: host.user,
     systemAccounts: [...new Set([...env.rolesOf.values()].flatMap((l) => l.flatMap((hr) => hr.role.accounts ?? [])))].sort(),
     controllerAddresses,
+    release,
     repoPath: (rel: string) => path.join(repoRoot, rel),
   };
   // What each role reads from other hosts; references to nothing are errors naming both ends.
@@ -292,7 +325,8 @@ function compileHost(
     .digest('hex');
   return {
     host, roles: runRoles, resources, roleOf, handlers, health, state, diskPaths: [...diskPaths], desiredHash, warnings: [...warnings], extras, deferred, checks, valueEdges,
-    rebuild: (values, facts) => compileHost(host, allRoles, runRoles, view, inventory, controllerAddresses, warnings, { ...env, values, facts }),
+    release,
+    rebuild: (values, facts) => compileHost(host, allRoles, runRoles, view, inventory, controllerAddresses, warnings, release, { ...env, values, facts }),
   };
 }
 

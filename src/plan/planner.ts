@@ -39,7 +39,7 @@ export function planFromProbe(ch: CompiledHost, out: ProbeOutput, execs: number)
     plan.warnings.push(`locked by ${records.lock.owner} (run ${records.lock.runId} since ${records.lock.since}, lease until ${records.lock.expires}): an apply now is refused on this host`);
   }
   const sizing = checkSizingOnline(ch.roles.map((r) => r.role), facts);
-  const errors = checkRelease(facts.os, ch.host.spec.os, ch.roles.map((r) => r.role));
+  const errors = checkRelease(facts.os, ch.host.spec.os, ch.roles.map((r) => r.role), ch.release);
   if (sizing.length) {
     if (ch.host.sizing === 'warn') plan.warnings.push(...sizing);
     else errors.push(...sizing);

@@ -17,3 +17,4 @@ export { command, type CommandOptions, type CommandState } from './command.js';
 export { confDir, type ConfDirOptions, type ConfDirState, type ConfDirReads } from './conf-dir.js';
 export { sshdEffective, type SshdEffectiveOptions, type SshdEffectiveState } from './sshd-effective.js';
 export { securityUpdates, type SecurityUpdatesOptions, type SecurityUpdatesState, type SecurityUpdate } from './security-updates.js';
+export { pamStack, pamRule, PAM_DIR, type PamStackOptions, type PamStackState } from './pam-stack.js';

@@ -46,6 +46,13 @@ export interface RoleContext<V> {
   /** addresses the controller connects from, as seen by this host (for the bastion allowlist) */
   controllerAddresses: string[];
   /**
+   * the release the host runs, e.g. 'debian-13' (docs/releases.md): its `spec.os` pin (a lab host
+   * without one: the lab's default). The planner fails a host that runs another release. A host
+   * without a pin is compiled for every release its roles support; if that gives different
+   * results, `check` asks for a pin.
+   */
+  release: Release;
+  /**
    * a value that `role` publishes from `host` (this host too): what the host's probe read, or — on
    * a host where it does not exist yet — a placeholder; resources holding one plan as
    * "(known after apply)" and are applied once the generating host has it, in the same apply

@@ -10,6 +10,7 @@ import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { cli, cliJson, ssh, repo } from './helpers.js';
 import { labFleet } from '../../src/cli/commands/lab-main.js';
 import { labUp, labDown } from '../../src/lab/index.js';
+import { sshCrypto } from '../../roles/base/sshd.js';
 
 const inv = 'test/fixtures/e2e/trixie';
 const knownHosts = path.resolve(inv, 'known_hosts');
@@ -55,6 +56,10 @@ describe('the site roles on Debian 13', () => {
     expect(cfg.stdout).toMatch(/^passwordauthentication no$/m);
     expect(cfg.stdout).toMatch(/^authenticationmethods publickey$/m);
     expect(cfg.stdout).toMatch(/^kbdinteractiveauthentication no$/m);
+    // the release's own choice (ctx.release): OpenSSH 10's ML-KEM hybrid first, in effect; Debian 12
+    // hosts offer the list without it (in-effect.test.ts checks sshd -T there)
+    expect(cfg.stdout).toContain(`\nkexalgorithms ${sshCrypto('debian-13').KexAlgorithms.join(',')}\n`);
+    expect(cfg.stdout).toMatch(/^kexalgorithms mlkem768x25519-sha256,sntrup761x25519-sha512@openssh\.com,/m);
     // an operator gets the bastion role's Match block: key AND TOTP (libpam-google-authenticator on trixie)
     const op = ssh(BASTION, 'sshd -T -C user=alice,host=x,addr=10.213.95.1', { knownHosts }).stdout;
     expect(op).toMatch(/^authenticationmethods publickey,keyboard-interactive$/m);

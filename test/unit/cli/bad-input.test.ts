@@ -84,6 +84,7 @@ const cases: [string, (dir: string) => void, RegExp][] = [
   ['missing key file', (d) => edit(d, 'hosts.yaml', (s) => s.replace('./id_test', './id_missing')), /at hosts\.(gate|web-1)\.key: expected a readable private key file, found no file .*id_missing/],
   ['unknown jump host', (d) => edit(d, 'hosts.yaml', (s) => s.replace('jump: gate', 'jump: gatee')), /hosts\.yaml:\d+ at hosts\.web-1\.jump: expected the name of an inventory host to jump through, found unknown host "gatee"/],
   ['port out of range', (d) => edit(d, 'group_vars/webs.yaml', (s) => s.replace('8080', '70000')), /group_vars\/webs\.yaml:2 at fixture-web\.port: expected a value that must be <= 65535.*found number 70000/],
+  ['unknown release', (d) => edit(d, 'hosts.yaml', (s) => s.replace('  known_hosts: known_hosts', '  known_hosts: known_hosts\n  spec: { os: debian-14 }')), /hosts\.yaml:\d+ at defaults\.spec\.os: expected one of "debian-12", "debian-13" \(the release the host must run.*\), found string "debian-14"\n/],
   ['vars file for an unknown group', (d) => fs.writeFileSync(path.join(d, 'group_vars/wbes.yaml'), 'fixture-web: {}\n'), /group_vars\/wbes\.yaml: expected the name of a group in hosts\.yaml .*found unknown group "wbes"/],
 ];
 

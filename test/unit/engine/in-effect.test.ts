@@ -1,8 +1,9 @@
 // "Converged" means the configuration in effect. Recorded with PROVISION_RECORD_PROBES on the
 // hosts of test/fixtures/e2e/in-effect (node-1: base + a hardened fixture daemon, login root;
-// ops-1: base, login user ops with sudo): drifted = foreign files put there by hand (a unit
-// drop-in running the daemon as root with its sandbox off, one replacing ExecStart, an early sshd
-// file with PermitRootLogin yes, a sudoers file granting NOPASSWD), converged = after apply.
+// ops-1: base + bastion, login user ops with sudo): drifted = foreign files and lines put there by
+// hand (a unit drop-in running the daemon as root with its sandbox off, one replacing ExecStart, an
+// early sshd file with PermitRootLogin yes, a sudoers file granting NOPASSWD, `auth sufficient
+// pam_permit.so` on top of /etc/pam.d/sshd, a pam_exec line in common-session), converged = after apply.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, expect, beforeAll } from '@jest/globals';
@@ -18,16 +19,6 @@ const hosts = new Map<string, CompiledHost>();
 const recorded = (state: string, host: string): ProbeOutput =>
   JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan-in-effect', state, `${host}.json`), 'utf8')) as ProbeOutput;
 const plan = (state: string, host: string) => planFromProbe(hosts.get(host)!, recorded(state, host), 1);
-// These hosts were recorded before base offered only modern SSH cryptography (roles/base/sshd.ts
-// SSH_CRYPTO): against them the plan also rewrites base's sshd drop-in, and sshd -T differs in
-// exactly the crypto settings — what a host converged by an earlier release gets on upgrade.
-const CRYPTO_KEYS = ['kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'compression'];
-const DROPIN = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
-/** the sshd -T fields a diff changes */
-const fieldsOf = (diff: string | undefined): string[] => [...new Set([...(diff ?? '').matchAll(/^[-+] ([a-z]+):/gm)].map((m) => m[1]!))];
-/** a diff without its crypto fields (recorded before them) */
-const withoutCrypto = (diff: string | undefined): string =>
-  (diff ?? '').split('\n').filter((l) => !CRYPTO_KEYS.some((k) => l.startsWith(`- ${k}:`) || l.startsWith(`+ ${k}:`))).join('\n');
 const applyOf = (state: string, host: string, id: string): string => {
   const p = plan(state, host);
   const i = hosts.get(host)!.resources.findIndex((r) => r.id === id);
@@ -42,9 +33,8 @@ beforeAll(async () => {
 describe('the configuration in effect, from recorded probes', () => {
   test('a foreign unit drop-in is one change with a clear diff, secrets redacted, quarantine path named', () => {
     const p = plan('drifted', 'node-1').plan;
-    expect(p.changes.map((c) => c.id)).toEqual([DROPIN, 'sshd-effective:root@10.213.93.1', 'systemd-unit:e2e-daemon.service']);
-    expect(fieldsOf(p.changes[1]!.diff)).toEqual(CRYPTO_KEYS);
-    const c = p.changes[2]!;
+    expect(p.changes.map((c) => c.id)).toEqual(['systemd-unit:e2e-daemon.service']);
+    const c = p.changes[0]!;
     expect(c.summary).toContain('quarantine foreign drop-ins exec.conf, zz-override.conf of e2e-daemon.service');
     expect(c.summary).toContain('User: root → e2ed');
     expect(c.summary).toContain('ExecStart: /usr/bin/sleep 4242 → /usr/bin/sleep infinity');
@@ -67,11 +57,11 @@ describe('the configuration in effect, from recorded probes', () => {
 
   test('sshd: an early file overriding PermitRootLogin, and what sshd -T says for the login user', () => {
     const p = plan('drifted', 'ops-1').plan;
-    expect(p.changes.map((c) => c.id)).toEqual([DROPIN, 'conf-dir:/etc/ssh/sshd_config.d', 'sshd-effective:ops@10.213.93.1', 'conf-dir:/etc/sudoers.d']);
-    const [, dir, eff, sudoers] = p.changes;
+    expect(p.changes.map((c) => c.id)).toEqual(['conf-dir:/etc/ssh/sshd_config.d', 'sshd-effective:ops@10.213.93.1', 'conf-dir:/etc/sudoers.d', 'pam-stack:sshd', 'pam-stack:su']);
+    const [dir, eff, sudoers] = p.changes;
     expect(dir!.diff).toContain('sshd_config.d file 05-early.conf sets PermitRootLogin yes; the role requires permitrootlogin no');
     expect(dir!.diff).toMatch(/→ apply moves it to \/var\/lib\/provision\/quarantine\/[0-9a-f]{12}\/etc\/ssh\/sshd_config\.d\/05-early\.conf/);
-    expect(withoutCrypto(eff!.diff)).toBe('- permitrootlogin: yes\n+ permitrootlogin: no');
+    expect(eff!.diff).toBe('- permitrootlogin: yes\n+ permitrootlogin: no');
     expect(sudoers!.diff).toContain('sudoers.d file 50-foreign sets nobody ALL=(ALL) NOPASSWD: ALL');
     // guarded: the lockout guard's restore puts the moved sshd files back
     const r = hosts.get('ops-1')!.resources.find((x) => x.id === 'conf-dir:/etc/ssh/sshd_config.d')!;
@@ -80,12 +70,41 @@ describe('the configuration in effect, from recorded probes', () => {
     expect(applyOf('drifted', 'ops-1', 'conf-dir:/etc/sudoers.d')).toContain('visudo -c -q && sudo -n -l -U ops -- /bin/sh');
   });
 
-  test('after apply: nothing to change on either host but the SSH cryptography added since the recording', () => {
-    for (const h of ['node-1', 'ops-1']) {
-      const changes = plan('converged', h).plan.changes;
-      expect(changes.map((c) => c.id)).toEqual([DROPIN, expect.stringMatching(/^sshd-effective:/)]);
-      expect(fieldsOf(changes[1]!.diff)).toEqual(CRYPTO_KEYS);
-    }
+  test('PAM: a line neither Debian\'s nor a role\'s, in the service file or a common-* file it includes, is a change naming file, line and quarantine copy', () => {
+    const p = plan('drifted', 'ops-1').plan;
+    const sshd = p.changes.find((c) => c.id === 'pam-stack:sshd')!;
+    expect(sshd.summary).toBe('remove 2 foreign lines from the PAM stack of sshd: sshd, common-session');
+    expect(sshd.diff).toMatch(
+      new RegExp(
+        "^! /etc/pam\\.d/sshd:1 auth sufficient pam_permit\\.so \\(not Debian 12's, a role's or in bastion\\.pam_accept\\)\\n" +
+          '  → apply removes it; the file as it was is kept at /var/lib/provision/quarantine/[0-9a-f]{12}/etc/pam\\.d/sshd\\n' +
+          "! /etc/pam\\.d/common-session:\\d+ session optional pam_exec\\.so /bin/true \\(not Debian 12's",
+      ),
+    );
+    // su includes common-session too: the same line is in effect there, and the same copy is named
+    const su = p.changes.find((c) => c.id === 'pam-stack:su')!;
+    expect(su.summary).toBe('remove 1 foreign line from the PAM stack of su: common-session');
+    const copy = (d: string | undefined) => /common-session.*\n.*kept at (\S+common-session)/.exec(d ?? '')?.[1];
+    expect(copy(su.diff)).toBeDefined();
+    expect(copy(su.diff)).toBe(copy(sshd.diff));
+    // Debian's own lines (bookworm's stack as recorded) and the bastion's are not foreign
+    expect(sshd.diff).not.toMatch(/pam_unix|pam_google_authenticator|pam_env/);
+  });
+
+  test('PAM apply: a copy first (never overwriting an earlier one), then the exact lines removed atomically; guarded', () => {
+    const script = applyOf('drifted', 'ops-1', 'pam-stack:sshd');
+    expect(script).toMatch(/\[ -e \/var\/lib\/provision\/quarantine\/[0-9a-f]{12}\/etc\/pam\.d\/sshd \] \|\| \{ mkdir -p -- \S+ && cp -p -- \/etc\/pam\.d\/sshd /);
+    expect(script).toContain("grep -v -a -F -x -e 'auth sufficient pam_permit.so' -- \"$p\"");
+    expect(script).toContain("-e 'session optional pam_exec.so /bin/true'");
+    expect(script.indexOf('cp -p --')).toBeLessThan(script.indexOf('grep -v'));
+    expect(script).not.toMatch(/\brm -f -- \/etc/);
+    const r = hosts.get('ops-1')!.resources.find((x) => x.id === 'pam-stack:sshd')!;
+    expect(r.guard).toBe(true);
+    expect(r.guardRestore!()).toContain('moves-pam-sshd');
+  });
+
+  test('after apply: nothing to change on either host', () => {
+    for (const h of ['node-1', 'ops-1']) expect(plan('converged', h).plan.changes).toEqual([]);
   });
 
   test('the root-login host expects prohibit-password as sshd -T prints it', () => {

@@ -1,6 +1,8 @@
 import { describe, test, expect } from '@jest/globals';
 import { build, find, roles, withDefaults } from './helpers.js';
 import type { FileState, UserState, LineState } from '../../../src/resources/index.js';
+import { SUPPORTED_RELEASES } from '../../../src/facts/release.js';
+import { debianPam, TTY_AUDIT_LINE } from '../../../roles/base/pam.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO5ZN3wRyy5yN6fWYSkE2p8fXU+AhBJuyjUdblb+XqTJ alice@lab';
 const withOps = (bastion: Record<string, unknown>) => ({ bastion: { allow_from: ['192.0.2.0/24'], ...bastion } });
@@ -99,5 +101,34 @@ describe('bastion: reachability and placement', () => {
 
   test('a bastion carries no node role', () => {
     expect(roles.bastion!.placement?.notWith).toEqual(expect.arrayContaining(['drand-node', 'drand-http-relay']));
+  });
+});
+
+describe('bastion: PAM stacks in effect', () => {
+  const state = (file: string, ...raw: string[]) => ({ files: [{ path: `/etc/pam.d/${file}`, sha256: 'ab'.repeat(32), lines: raw.map((r, i) => ({ number: i + 1, raw: r })) }] });
+
+  test.each(SUPPORTED_RELEASES)('sshd and su stacks are guarded; Debian\'s lines of %s, the roles\' and the site\'s are accepted, anything else is not', (release) => {
+    const b = build({ host: 'bastion-1', release, vars: withOps({ operators: [{ name: 'alice', keys: [KEY] }], pam_accept: ['auth sufficient pam_sss.so use_first_pass'] }) });
+    const sshd = find(b, 'pam-stack:sshd');
+    const su = find(b, 'pam-stack:su');
+    expect([sshd.guard, su.guard]).toEqual([true, true]);
+    const debian = debianPam(release);
+    // whitespace and comments as Debian writes them do not matter
+    expect(sshd.diff(state('sshd', ...debian.sshd!.map((l) => l.replace(/ /g, '\t')), 'auth required pam_google_authenticator.so', `${TTY_AUDIT_LINE} # audit`, 'auth sufficient pam_sss.so use_first_pass'))).toBeNull();
+    expect(su.diff(state('su', ...debian.su!, 'auth required pam_wheel.so'))).toBeNull();
+    expect(sshd.diff(state('common-session', ...debian['common-session']!))).toBeNull();
+    const foreign = sshd.diff(state('sshd', 'auth sufficient pam_permit.so', ...debian.sshd!))!;
+    expect(foreign.summary).toBe('remove 1 foreign line from the PAM stack of sshd: sshd');
+    expect(foreign.diff).toContain(`! /etc/pam.d/sshd:1 auth sufficient pam_permit.so (not Debian ${release.slice(-2)}'s, a role's or in bastion.pam_accept)`);
+    // a line is accepted only in its own file: common-auth's pam_permit is foreign in su
+    expect(su.diff(state('su', 'auth required pam_permit.so'))).not.toBeNull();
+    // without nullok the enrolment window's pam_permit is not the role's either
+    expect(sshd.diff(state('sshd', 'auth required pam_permit.so'))).not.toBeNull();
+  });
+
+  test("base's session audit line is the one the stack accepts", () => {
+    const base = build({ host: 'bastion-1' }).all.find((r) => r.id.includes('pam_tty_audit'))!;
+    expect(base.probe()).toContain(TTY_AUDIT_LINE.replace('*', ''));
+    expect(base.apply({ kind: 'file', present: false } as LineState)).toContain(`'${TTY_AUDIT_LINE}'`);
   });
 });

@@ -11,6 +11,7 @@ import type { TObject } from '@sinclair/typebox';
 import type { HostState, HostView, Opening, RoleContext, RoleDefinition } from '../../../src/roles/types.js';
 import type { Facts } from '../../../src/facts/types.js';
 import { SecretValue, secretPaths } from '../../../src/secrets/value.js';
+import { DEFAULT_RELEASE, type Release } from '../../../src/facts/release.js';
 import type { Handler, Resource } from '../../../src/resources/index.js';
 import { buildRoles, type HostRole } from '../../../src/plan/compile.js';
 import { renderTemplate } from '../../../src/roles/template.js';
@@ -97,6 +98,8 @@ export interface HostSetup {
   hosts?: HostView[];
   loginUser?: string;
   controllerAddresses?: string[];
+  /** ctx.release (default: the lab's default release) */
+  release?: Release;
 }
 
 export interface Built {
@@ -130,6 +133,7 @@ export function build(setup: HostSetup): Built {
     inventory: inventoryOf(hosts),
     loginUser: setup.loginUser ?? 'root',
     controllerAddresses: setup.controllerAddresses ?? ['10.213.7.1'],
+    release: setup.release ?? DEFAULT_RELEASE,
     repoPath: (rel: string) => path.join(repoRoot, rel),
     // as the engine derives it: the accounts the site roles declare
     systemAccounts: [...new Set(Object.values(roles).flatMap((r) => r.accounts ?? []))].sort(),
