@@ -10,11 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+import { describe, test, expect, beforeAll } from '@jest/globals';
 import { NodeSSH } from 'node-ssh';
-import { cli, cliJson, ssh } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { cli, cliJson, ssh, useFleet } from './helpers.js';
 
 const inv = 'test/fixtures/e2e-snap';
 const PB = ['--playbook', `${inv}/playbook.yaml`];
@@ -69,19 +67,17 @@ function loseHost(name: string): string {
 const snapshotIds = (out: string): Record<string, string> =>
   Object.fromEntries([...out.matchAll(/^(\S+): snapshot ([0-9a-f]{8}) at /gm)].map((m) => [m[1]!, m[2]!]));
 
-beforeAll(async () => {
+beforeAll(() => {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@e2e-snap', '-f', opKey]);
   fs.mkdirSync(path.dirname(hostVars), { recursive: true });
   fs.writeFileSync(hostVars, `# written by test/e2e/snapshots.test.ts (a key made for this run)\nbastion:\n  operators:\n    - name: alice\n      keys: ["${fs.readFileSync(`${opKey}.pub`, 'utf8').trim()}"]\n  allow_from: [10.213.90.1/32]\n`);
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  await labUp(labFleet(inv), { installDeps: !!process.env.CI }, () => {});
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  fs.rmSync(hostVars, { force: true });
-  fs.rmSync(tmp, { recursive: true, force: true });
-}, 300_000);
+});
+useFleet(inv, {
+  done: () => {
+    fs.rmSync(hostVars, { force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  },
+});
 
 describe('snapshots and rebuild', () => {
   test('the fleet converges; before any snapshot a rebuild stops with a clear error and changes nothing', () => {

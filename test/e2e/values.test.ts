@@ -7,10 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, controllerFiles, ssh } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cli, cliJson, controllerFiles, ssh, useFleet } from './helpers.js';
 
 const inv = 'test/fixtures/e2e/values';
 const playbook = `${inv}/playbook.yaml`;
@@ -36,15 +34,7 @@ const peerFile = (h: HostName) => on(h, `cat /etc/e2e-peers/${other(h)}.pub`);
 /** private keys seen on the hosts during the test (every generation) */
 const privates = new Set<string>();
 
-beforeAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  await labUp(labFleet(inv), { installDeps: !!process.env.CI }, () => {});
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  fs.rmSync(scratch, { recursive: true, force: true });
-}, 300_000);
+useFleet(inv, { done: () => fs.rmSync(scratch, { recursive: true, force: true }) });
 
 describe('a public key made on one host reaches the other in one apply; the private key never leaves', () => {
   test('fresh hosts: the plan shows the peer files "(known after apply)", saved and recorded', () => {
