@@ -11,6 +11,7 @@ import { loadPlaybook } from '../../../src/playbook/load.js';
 import { compile, type CompiledHost } from '../../../src/plan/compile.js';
 import { planFromProbe } from '../../../src/plan/planner.js';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+import { recordedBeforeBaseline } from './replay.js';
 
 const repo = process.cwd();
 const inv = path.join(repo, 'test/fixtures/e2e/in-effect');
@@ -19,12 +20,13 @@ const recorded = (state: string, host: string): ProbeOutput =>
   JSON.parse(fs.readFileSync(path.join(repo, 'test/fixtures/plan-in-effect', state, `${host}.json`), 'utf8')) as ProbeOutput;
 const plan = (state: string, host: string) => planFromProbe(hosts.get(host)!, recorded(state, host), 1);
 // These hosts were recorded before base offered only modern SSH cryptography (roles/base/sshd.ts
-// SSH_CRYPTO): against them the plan also rewrites base's sshd drop-in, and sshd -T differs in
-// exactly the crypto settings — what a host converged by an earlier release gets on upgrade.
-const CRYPTO_KEYS = ['kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'compression'];
+// SSH_CRYPTO) and showed the legal banner: against them the plan also rewrites base's sshd drop-in,
+// and sshd -T differs in exactly those settings — what a host converged by an earlier release gets
+// on upgrade. They also predate the rest of the baseline (replay.ts recordedBeforeBaseline).
+const CRYPTO_KEYS = ['kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'compression', 'banner'];
 const DROPIN = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
 /** the sshd -T fields a diff changes */
-const fieldsOf = (diff: string | undefined): string[] => [...new Set([...(diff ?? '').matchAll(/^[-+] ([a-z]+):/gm)].map((m) => m[1]!))];
+const fieldsOf = (diff: string | undefined): string[] => [...new Set([...(diff ?? '').matchAll(/^[-+] ([a-z]+):/gm)].map((m) => m[1]!))].sort();
 /** a diff without its crypto fields (recorded before them) */
 const withoutCrypto = (diff: string | undefined): string =>
   (diff ?? '').split('\n').filter((l) => !CRYPTO_KEYS.some((k) => l.startsWith(`- ${k}:`) || l.startsWith(`+ ${k}:`))).join('\n');
@@ -36,14 +38,14 @@ const applyOf = (state: string, host: string, id: string): string => {
 
 beforeAll(async () => {
   const compiled = await compile(loadInventory(inv), loadPlaybook(path.join(inv, 'playbook.yaml')), { controllerAddresses: ['10.213.93.1'] }); // the lab gateway, as the CLI gives it
-  for (const [name, h] of compiled.hosts) hosts.set(name, h);
+  for (const [name, h] of compiled.hosts) hosts.set(name, recordedBeforeBaseline(h));
 });
 
 describe('the configuration in effect, from recorded probes', () => {
   test('a foreign unit drop-in is one change with a clear diff, secrets redacted, quarantine path named', () => {
     const p = plan('drifted', 'node-1').plan;
     expect(p.changes.map((c) => c.id)).toEqual([DROPIN, 'sshd-effective:root@10.213.93.1', 'systemd-unit:e2e-daemon.service']);
-    expect(fieldsOf(p.changes[1]!.diff)).toEqual(CRYPTO_KEYS);
+    expect(fieldsOf(p.changes[1]!.diff)).toEqual([...CRYPTO_KEYS].sort());
     const c = p.changes[2]!;
     expect(c.summary).toContain('quarantine foreign drop-ins exec.conf, zz-override.conf of e2e-daemon.service');
     expect(c.summary).toContain('User: root → e2ed');
@@ -84,7 +86,7 @@ describe('the configuration in effect, from recorded probes', () => {
     for (const h of ['node-1', 'ops-1']) {
       const changes = plan('converged', h).plan.changes;
       expect(changes.map((c) => c.id)).toEqual([DROPIN, expect.stringMatching(/^sshd-effective:/)]);
-      expect(fieldsOf(changes[1]!.diff)).toEqual(CRYPTO_KEYS);
+      expect(fieldsOf(changes[1]!.diff)).toEqual([...CRYPTO_KEYS].sort());
     }
   });
 

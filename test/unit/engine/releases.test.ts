@@ -1,8 +1,9 @@
 // The host's release is a fact (from /etc/os-release, in the single probe exec); the inventory may
 // pin it (spec.os) and a role declares the releases it supports. Probe output recorded with
-// PROVISION_RECORD_PROBES on the hosts of test/fixtures/e2e/trixie running the site roles, once on
-// Debian 13 and once with spec.os debian-12 (test/fixtures/plan-releases/<release>/: fresh =
-// nothing applied, converged = after apply), and on the Debian 12 hosts of
+// PROVISION_RECORD_PROBES on the hosts of test/fixtures/plan-releases/fleet (inventory/lab's layout,
+// one host per site role) running the site roles, once on Debian 13 and once with spec.os debian-12
+// (test/fixtures/plan-releases/<release>/: fresh = nothing applied, converged = after apply; last
+// recorded with base's security updates and hardened baseline), and on the Debian 12 hosts of
 // test/fixtures/e2e/in-effect (test/fixtures/plan-in-effect), recorded before the code name was probed.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { parseFacts } from '../../../src/facts/probe.js';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
 
 const repo = process.cwd();
-const inv = path.join(repo, 'test/fixtures/e2e/trixie');
+const inv = path.join(repo, 'test/fixtures/plan-releases/fleet');
 const read = (file: string): ProbeOutput => JSON.parse(fs.readFileSync(path.join(repo, file), 'utf8')) as ProbeOutput;
 const recording = (release: string, state: string, host: string) => read(`test/fixtures/plan-releases/${release}/${state}/${host}.json`);
 const trixie = (state: string, host: string) => recording('debian-13', state, host);
@@ -24,7 +25,7 @@ const SITE_HOSTS = ['bastion-1', 'monitor-1', 'drand-1', 'relay-1'];
 const hosts = new Map<string, CompiledHost>();
 
 beforeAll(async () => {
-  const compiled = await compile(loadInventory(inv), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { controllerAddresses: ['10.213.95.1'] });
+  const compiled = await compile(loadInventory(inv), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { controllerAddresses: ['10.213.96.1'] });
   for (const [name, h] of compiled.hosts) hosts.set(name, h);
 });
 
@@ -60,6 +61,8 @@ describe.each([
     expect(fresh.facts).toMatchObject({ release, os: { codename } });
     expect(fresh.error).toBeUndefined();
     expect(fresh.changes.length).toBeGreaterThan(10);
+    // a fresh image has package lists no known refresh made: apply refreshes them, then installs
+    expect(fresh.changes.find((c) => c.id === 'security-updates:Debian-Security')?.summary).toMatch(/^refresh the package lists \(no refresh known; /);
     const conv = planFromProbe(ch, recording(release, 'converged', name), 1).plan;
     expect(conv.error).toBeUndefined();
     expect(conv.changes).toEqual([]);
