@@ -82,7 +82,7 @@ describe('the configuration in effect, from recorded probes', () => {
     expect(applyOf('drifted', 'ops-1', 'conf-dir:/etc/sudoers.d')).toContain('visudo -c -q && sudo -n -l -U ops -- /bin/sh');
   });
 
-  test('after apply: nothing to change on either host but the SSH cryptography added since the recording', () => {
+  test('after apply: nothing to change on either host but the SSH cryptography and banner added since the recording', () => {
     for (const h of ['node-1', 'ops-1']) {
       const changes = plan('converged', h).plan.changes;
       expect(changes.map((c) => c.id)).toEqual([DROPIN, expect.stringMatching(/^sshd-effective:/)]);
