@@ -69,6 +69,8 @@ export function baselineResources(banner: string): r.Resource[] {
 
     // --- no core dumps (CIS 1.5.1; DevSec os-10): memory of a daemon holding keys never on disk --
     r.file({ path: '/etc/security/limits.d/10-provision-core.conf', content: '# Managed by provision (role base): no core dumps (CIS 1.5.1).\n* hard core 0\n* soft core 0\n' }),
+    // pam_limits never applies a wildcard to root (limits.conf(5)): root needs its own lines
+    r.file({ path: '/etc/security/limits.d/10-provision-core-root.conf', content: '# Managed by provision (role base): no core dumps for root either (CIS 1.5.1).\nroot hard core 0\nroot soft core 0\n' }),
     r.directory({ path: '/etc/systemd/coredump.conf.d', owner: 'root', group: 'root', mode: '0755' }),
     r.file({ path: '/etc/systemd/coredump.conf.d/10-provision.conf', content: '# Managed by provision (role base): no core dumps (CIS 1.5.1).\n[Coredump]\nStorage=none\nProcessSizeMax=0\n' }),
 

@@ -14,6 +14,7 @@ import { compile, type CompiledHost } from '../../../src/plan/compile.js';
 import { planFromProbe } from '../../../src/plan/planner.js';
 import { parseFacts } from '../../../src/facts/probe.js';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
+import { recordedBeforeRootCoreLimit } from './replay.js';
 
 const repo = process.cwd();
 const inv = path.join(repo, 'test/fixtures/plan-releases/fleet');
@@ -26,7 +27,8 @@ const hosts = new Map<string, CompiledHost>();
 
 beforeAll(async () => {
   const compiled = await compile(loadInventory(inv), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { controllerAddresses: ['10.213.96.1'] });
-  for (const [name, h] of compiled.hosts) hosts.set(name, h);
+  // recorded before root's own core-dump limit: planned over the resources the recording has
+  for (const [name, h] of compiled.hosts) hosts.set(name, recordedBeforeRootCoreLimit(h));
 });
 
 /** the compiled host with another spec.os pin and/or other role release lists */
