@@ -187,7 +187,7 @@ describe('security updates are convergence', () => {
     expect(run('apply', scheduled).data.hosts.map((x) => [x.result, x.error])).toEqual([['changed', undefined]]);
     expect(must(`dpkg-query -W -f='\${Version}' e2e-seclib`)).toBe('1.2');
     expect(mainPid()).toBe(pid);
-    expect(must(`grep -c 'libe2esec.so.1 (deleted)' /proc/${pid}/maps`).trim()).toBe('1');
+    expect(must(`grep -c 'libe2esec.so.1 (deleted)' /proc/${pid}/maps`).trim()).toMatch(/^[1-9][0-9]*$/);
     // nothing left that apply would do: only the scheduled restart is outstanding
     expect(run('plan', scheduled).data.hosts.map((x) => [x.changes.length, x.execs])).toEqual([[0, 1]]);
     // without the schedule (the window has come), the restart is planned and done
@@ -216,7 +216,7 @@ describe('the rest of the baseline, in effect', () => {
   test('process accounting runs and records commands', () => {
     expect(must('systemctl is-active acct')).toBe('active\n');
     must('/bin/sleep 0.1');
-    expect(must('lastcomm --command sleep | head -n 1')).toMatch(/^sleep\s+root\s/);
+    expect(must('lastcomm --command sleep | head -n 1')).toMatch(/^sleep\s+(\S+\s+)?root\s/);
   });
 
   test('the integrity timer is scheduled; its report names a changed package file and reaches the logs', () => {
