@@ -82,9 +82,11 @@ const publish = (version: string) =>
 
 const mainPid = () => must('systemctl show -P MainPID e2e-sec.service').trim();
 
+const tempInventories: string[] = [];
 /** an inventory like the fixture's, with more base vars (for one plan or apply) */
 function inventoryWith(baseVars: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-hardening-'));
+  tempInventories.push(dir);
   fs.copyFileSync(path.join(inv, 'hosts.yaml'), path.join(dir, 'hosts.yaml'));
   fs.copyFileSync(knownHosts, path.join(dir, 'known_hosts'));
   fs.mkdirSync(path.join(dir, 'group_vars'));
@@ -106,6 +108,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
+  for (const d of tempInventories) fs.rmSync(d, { recursive: true, force: true });
   await labDown(labFleet(inv), () => {}, { wipe: true });
 }, 300_000);
 
