@@ -9,6 +9,7 @@ import { isContainer, type Facts } from '../../src/facts/types.js';
 import { resolveSources, Source as source, Port, splitHostPort, hostByName, parseCidr } from '../../src/roles/net.js';
 import { renderRules } from './firewall.js';
 import { updateResources } from './updates.js';
+import { baselineResources, DEFAULT_BANNER } from './baseline.js';
 import { sh } from '../../src/shell/quote.js';
 import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
 
@@ -25,6 +26,20 @@ const vars = Type.Object(
       description: 'host:port receiving every log line (rsyslog forwarding); the host may be an inventory host name; null: no forwarding',
     }),
     log_protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
+    security_updates: Type.Union([Type.Literal('apply'), Type.Literal('hold')], {
+      default: 'apply',
+      description: 'apply: pending updates from the security archive are part of convergence (planned, installed by apply); hold: left pending for a maintenance window, the plan says they are held',
+    }),
+    scheduled_restarts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9@._:-]+\\.service$' }), {
+      default: [],
+      description: 'services never restarted by apply after a security update replaced their libraries: listed "restart needed" for a scheduled window (e.g. drand.service on a beacon node)',
+    }),
+    banner: Type.String({
+      minLength: 20,
+      maxLength: 2000,
+      default: DEFAULT_BANNER,
+      description: 'legal banner shown before login (sshd Banner /etc/issue.net) and on the console (/etc/issue): who may use the host, that it is monitored; no OS or version',
+    }),
     node_exporter_port: Port(9100),
     ssh_from: Type.Union([Type.Array(Source, { minItems: 1 }), Type.Null()], {
       default: null,
@@ -193,7 +208,10 @@ export default defineRole({
     );
 
     // --- security updates (seed 000 "Drand Machines": OS up to date with security patches) -------
-    res.push(...updateResources(ctx.template));
+    res.push(...updateResources(ctx.template, v));
+
+    // --- the rest of the hardened baseline (banner, core dumps, umask, accounting, integrity, sysctls)
+    res.push(...baselineResources(v.banner));
 
     // --- session audit (seed 000 "Logs": "Enable pam_tty_audit for logging user actions") --------
     const noAudit = inContainer('auditd cannot run in a container (no audit netlink socket)');

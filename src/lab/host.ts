@@ -93,6 +93,8 @@ export async function bootHost(fleet: LabFleet, host: LabHostRef, emit: LabEmit)
     '--resolv-conf=off', // /etc/resolv.conf is ours (see hostfiles.ts)
     '--link-journal=no',
     '--console=read-only', // boot messages to the log, no interactive console
+    // process accounting (base: acct) as on a VM; accounting is per PID namespace, so each host's own
+    '--capability=CAP_SYS_PACCT',
   ];
   // wireguard-go needs a tun device inside the host
   if (await stat('/dev/net/tun').then(() => true, () => false)) args.push('--bind=/dev/net/tun');

@@ -17,17 +17,36 @@ export interface AptState {
   interrupted?: boolean;
 }
 
-/** apt-get update runs when this stamp is missing, older than an hour, or older than the sources. */
+/**
+ * When package lists are refreshed: ONE rule, shared by every resource that reads or refreshes them
+ * (apt installs, security-updates), so a plan and its apply read the same lists. Lists count as
+ * fresh when apt's daily timer (its update-stamp) or provision (its own stamp) refreshed them less
+ * than LISTS_MAX_AGE_HOURS ago, no apt source file changed since (an empty one, as apt's own
+ * upgrade creates, adds no source), and some Packages list exists. The
+ * daily timer refreshes at most once a day at a random time (apt-daily.timer: 6:00/18:00 + up to
+ * 12 h), so a healthy host never goes stale; a fresh image, a dead timer or a new source does.
+ */
+export const LISTS_MAX_AGE_HOURS = 48;
 const UPDATE_STAMP = `${STATE_DIR}/apt-updated`;
+const APT_STAMP = '/var/lib/apt/periodic/update-stamp';
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120';
 
-const updateIfStale = [
-  `if [ -z "$(find ${UPDATE_STAMP} -mmin -60 2>/dev/null)" ] \\`,
-  `  || [ -n "$(find /etc/apt/sources.list /etc/apt/sources.list.d -newer ${UPDATE_STAMP} 2>/dev/null | head -n1)" ] \\`,
-  `  || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n1)" ]; then`,
-  seq(`${APT} update`, `mkdir -p ${STATE_DIR}`, `touch ${UPDATE_STAMP}`),
+/** sh setting $lists_at (epoch of the last known refresh, empty: none) and $lists_stale ('stale' or empty) */
+export const LISTS_STATE = [
+  `lists_ref=$(ls -t ${UPDATE_STAMP} ${APT_STAMP} 2>/dev/null | head -n1); lists_at=''; lists_stale=stale`,
+  `if [ -n "$lists_ref" ]; then`,
+  `  lists_at=$(stat -c %Y "$lists_ref")`,
+  `  if [ -n "$(find "$lists_ref" -mmin -${LISTS_MAX_AGE_HOURS * 60} 2>/dev/null)" ] \\`,
+  `    && [ -z "$(find /etc/apt/sources.list /etc/apt/sources.list.d -newer "$lists_ref" -type f ! -empty 2>/dev/null | head -n1)" ] \\`,
+  `    && [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n1)" ]; then lists_stale=''; fi`,
   `fi`,
 ].join('\n');
+
+/** sh refreshing the package lists now, stamped */
+const REFRESH_LISTS = seq(`${APT} update`, `mkdir -p ${STATE_DIR}`, `touch ${UPDATE_STAMP}`);
+
+/** sh refreshing the package lists when the rule above says they are stale */
+export const REFRESH_LISTS_IF_STALE = [LISTS_STATE, 'if [ -n "$lists_stale" ]; then', REFRESH_LISTS, 'fi'].join('\n');
 
 export function apt(opts: AptOptions): Resource<AptState> {
   const type = 'apt';
@@ -77,7 +96,9 @@ export function apt(opts: AptOptions): Resource<AptState> {
     const repair = s.interrupted ? 'DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a' : undefined;
     if (todo.length === 0) return seq(repair);
     if (state === 'absent') return seq(repair, `${APT} remove -y ${shArgs(todo)}`);
-    return seq(repair, updateIfStale, `${APT} ${keep} install -y --no-install-recommends ${shArgs(todo)}`);
+    const install = `${APT} ${keep} install -y --no-install-recommends ${shArgs(todo)}`;
+    // lists up to LISTS_MAX_AGE_HOURS old may name a version the archive has dropped: refresh, once
+    return seq(repair, REFRESH_LISTS_IF_STALE, `${install} || {\n${REFRESH_LISTS}\n${install}\n}`);
   };
 
   return {

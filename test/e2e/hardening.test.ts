@@ -1,8 +1,17 @@
-// Hardening an independent auditor confirms, on a lab host: Debian's ssh-audit, run from the
-// controller against the host's sshd, fails it before provision (Debian's defaults offer NIST-curve
-// key exchange, SHA-1 and 64-bit-tag MACs) and finds nothing after apply but algorithms it does not
-// know; OpenSSH still logs in with its defaults, a client offering only what was removed is refused,
-// and sshd -T shows the lists in effect. A no-op plan stays one exec.
+// Hardening an independent auditor confirms, on a lab host with the repository's base role.
+// - Debian's ssh-audit, run from the controller, fails Debian's sshd defaults (NIST-curve key
+//   exchange, SHA-1 and 64-bit-tag MACs) and finds nothing after apply but algorithms it does not
+//   know; OpenSSH still logs in with its defaults, a client offering only what was removed is refused.
+// - Security updates are convergence: after apply apt itself finds nothing pending from the
+//   security archive; a new update (a package built here, published in a local archive labelled
+//   Debian-Security, its library preloaded by a daemon) is planned by name and version, held when
+//   base.security_updates is hold, installed by apply, and the daemon on the replaced library is
+//   restarted — or only listed when the inventory schedules its restart.
+// - The rest of the baseline in effect: sysctls, umask 027 in a login shell, the banner before
+//   login, no core dumps, process accounting recording, the integrity timer and its report.
+// A no-op plan stays one exec.
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
@@ -10,11 +19,22 @@ import { cliJson, ssh, LAB_KEY } from './helpers.js';
 import { labFleet } from '../../src/cli/commands/lab-main.js';
 import { labUp, labDown } from '../../src/lab/index.js';
 import { SSH_CRYPTO } from '../../roles/base/sshd.js';
+import { DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS } from '../../roles/base/baseline.js';
 
 const inv = 'test/fixtures/e2e/hardening';
 const playbook = `${inv}/playbook.yaml`;
 const knownHosts = path.resolve(inv, 'known_hosts');
 const HOST = '10.213.96.11';
+const on = (command: string) => ssh(HOST, command, { knownHosts });
+/** run on the host and insist it worked */
+const must = (command: string): string => {
+  const r = on(command);
+  expect({ command, code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ command, code: 0, stderr: '' });
+  return r.stdout;
+};
+
+type Host = { host: string; result: string; changes: { id: string; summary: string }[]; skipped: { id: string; reason: string }[]; execs: number; error?: string };
+const run = (cmd: 'plan' | 'apply', inventory = inv) => cliJson<{ hosts: Host[] }>([cmd, inventory, '--playbook', playbook, '--connect-timeout', '4']);
 
 /** ssh-audit's findings (fail and warn lines) for the host's sshd; the whole report for messages */
 function sshAudit(): { findings: string[]; report: string } {
@@ -32,18 +52,63 @@ const loginWith = (option: string, value: string) =>
     timeout: 30_000,
   });
 
+/**
+ * A package e2e-seclib VERSION whose library is a copy of libz (any real shared object will do),
+ * built on the host with dpkg-deb into /srv/e2e-sec/pool.
+ */
+const buildPackage = (version: string) =>
+  [
+    `d=$(mktemp -d) && mkdir -p "$d/DEBIAN" "$d/usr/lib/e2e-sec" /srv/e2e-sec/pool`,
+    `cp /lib/x86_64-linux-gnu/libz.so.1 "$d/usr/lib/e2e-sec/libe2esec.so.1"`,
+    `printf 'Package: e2e-seclib\\nVersion: ${version}\\nArchitecture: all\\nMaintainer: provision e2e <e2e@example.invalid>\\nDescription: e2e security update test library\\n' > "$d/DEBIAN/control"`,
+    `dpkg-deb -b --root-owner-group "$d" /srv/e2e-sec/pool/e2e-seclib_${version}_all.deb >/dev/null && rm -rf "$d"`,
+  ].join(' && ');
+
+/**
+ * Publish a new version in a local archive that calls itself Debian's security archive for this
+ * release, then refresh the lists as apt's daily timer does (apt-get update, then its update-stamp).
+ */
+const publish = (version: string) =>
+  [
+    buildPackage(version),
+    `cd /srv/e2e-sec && ls pool/*.deb | grep -v '_${version}_' | xargs -r rm -f`,
+    `mkdir -p dists/bookworm-security/main/binary-amd64`,
+    `for f in pool/*.deb; do dpkg-deb -f "$f"; echo "Filename: $f"; echo "Size: $(stat -c %s "$f")"; echo "SHA256: $(sha256sum "$f" | cut -d' ' -f1)"; echo; done > dists/bookworm-security/main/binary-amd64/Packages`,
+    `p=dists/bookworm-security/main/binary-amd64/Packages`,
+    `printf 'Origin: Debian\\nLabel: Debian-Security\\nSuite: bookworm-security\\nCodename: bookworm-security\\nDate: %s\\nArchitectures: amd64\\nComponents: main\\nSHA256:\\n %s %s main/binary-amd64/Packages\\n' "$(date -Ru)" "$(sha256sum $p | cut -d' ' -f1)" "$(stat -c %s $p)" > dists/bookworm-security/Release`,
+    `echo 'deb [trusted=yes] file:/srv/e2e-sec bookworm-security main' > /etc/apt/sources.list.d/e2e-sec.list`,
+    `apt-get update -qq && touch /var/lib/apt/periodic/update-stamp`,
+  ].join(' && ');
+
+const mainPid = () => must('systemctl show -P MainPID e2e-sec.service').trim();
+
+const tempInventories: string[] = [];
+/** an inventory like the fixture's, with more base vars (for one plan or apply) */
+function inventoryWith(baseVars: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-hardening-'));
+  tempInventories.push(dir);
+  fs.copyFileSync(path.join(inv, 'hosts.yaml'), path.join(dir, 'hosts.yaml'));
+  fs.copyFileSync(knownHosts, path.join(dir, 'known_hosts'));
+  fs.mkdirSync(path.join(dir, 'group_vars'));
+  fs.writeFileSync(path.join(dir, 'group_vars', 'all.yaml'), `base:\n${baseVars}`);
+  return dir;
+}
+
 let before: string[] = [];
+let firstApply: Host;
 
 beforeAll(async () => {
   const fleet = labFleet(inv);
   await labDown(fleet, () => {}, { wipe: true });
   await labUp(fleet, { installDeps: !!process.env.CI }, () => {});
   before = sshAudit().findings;
-  const r = cliJson(['apply', inv, '--playbook', playbook, '--connect-timeout', '4']);
+  const r = run('apply');
+  firstApply = r.data.hosts[0]!;
   expect(r.data.hosts.map((h) => [h.host, h.result, h.error])).toEqual([['hard-1', 'changed', undefined]]);
 }, 900_000);
 
 afterAll(async () => {
+  for (const d of tempInventories) fs.rmSync(d, { recursive: true, force: true });
   await labDown(labFleet(inv), () => {}, { wipe: true });
 }, 300_000);
 
@@ -59,7 +124,7 @@ describe('SSH cryptography, audited', () => {
   });
 
   test('sshd -T has the lists in effect; compression is off', () => {
-    const out = ssh(HOST, '/usr/sbin/sshd -T -C user=root,host=t,addr=10.213.96.1', { knownHosts }).stdout;
+    const out = must('/usr/sbin/sshd -T -C user=root,host=t,addr=10.213.96.1');
     expect(out).toContain(`\nkexalgorithms ${SSH_CRYPTO.KexAlgorithms.join(',')}\n`);
     expect(out).toContain(`\nciphers ${SSH_CRYPTO.Ciphers.join(',')}\n`);
     expect(out).toContain(`\nmacs ${SSH_CRYPTO.MACs.join(',')}\n`);
@@ -68,7 +133,7 @@ describe('SSH cryptography, audited', () => {
   });
 
   test('OpenSSH with its defaults logs in; offering only a removed algorithm is refused', () => {
-    expect(ssh(HOST, 'id -u', { knownHosts }).stdout).toBe('0\n');
+    expect(on('id -u').stdout).toBe('0\n');
     const nist = loginWith('KexAlgorithms', 'ecdh-sha2-nistp256');
     expect(nist.status).not.toBe(0);
     expect(nist.stderr).toMatch(/no matching key exchange method/);
@@ -77,11 +142,100 @@ describe('SSH cryptography, audited', () => {
     const sha1 = loginWith('HostKeyAlgorithms', 'ssh-rsa');
     expect(sha1.stderr).toMatch(/no matching host key type/);
   });
+});
+
+describe('security updates are convergence', () => {
+  test('the first apply refreshed the lists and installed every pending security update: apt itself finds none left', () => {
+    const change = firstApply.changes.find((c) => c.id === 'security-updates:Debian-Security')!;
+    // a fresh image has no refresh stamp: the plan said apply refreshes first
+    expect(change.summary).toMatch(/^refresh the package lists \(no refresh known; /);
+    expect(must(`LC_ALL=C apt-get -s -o Debug::NoLocking=1 upgrade | grep '^Inst ' | grep -c 'Debian-Security:' || true`).trim()).toBe('0');
+    expect(must('stat -c %Y /var/lib/provision/apt-updated')).toMatch(/^[0-9]+\n$/);
+  });
+
+  test('a new update is planned by name and version, held on request, installed, and its daemon restarted', () => {
+    must(`${buildPackage('1.0')} && dpkg -i /srv/e2e-sec/pool/e2e-seclib_1.0_all.deb >/dev/null`);
+    must(
+      `printf '[Service]\\nEnvironment=LD_PRELOAD=/usr/lib/e2e-sec/libe2esec.so.1\\nExecStart=/bin/sleep infinity\\n' > /etc/systemd/system/e2e-sec.service && systemctl daemon-reload && systemctl start e2e-sec.service`,
+    );
+    must(publish('1.1'));
+    const pid = mainPid();
+    expect(must(`grep -c libe2esec /proc/${pid}/maps`).trim()).not.toBe('0');
+
+    const held = inventoryWith('  security_updates: hold\n');
+    const h = run('plan', held).data.hosts[0]!;
+    expect(h.changes).toEqual([]);
+    expect(h.skipped).toContainEqual({ id: 'security-updates:Debian-Security', reason: expect.stringMatching(/^security updates held \(base\.security_updates: hold\)/) });
+
+    const plan = run('plan');
+    expect(plan.code).toBe(2);
+    expect(plan.data.hosts[0]!.changes.map((c) => c.summary)).toEqual([
+      expect.stringMatching(/^1 security update: e2e-seclib 1\.0 → 1\.1 \(unattended-upgrade; package lists refreshed 20[0-9-]+ [0-9:]+ UTC\); then restart the services left running on replaced libraries; never restarted here, listed "restart needed" for a scheduled window: dbus\.service, systemd-logind\.service$|^1 security update: e2e-seclib 1\.0 → 1\.1 \(unattended-upgrade; package lists refreshed 20[0-9-]+ [0-9:]+ UTC\); then restart the services left running on replaced libraries$/),
+    ]);
+    const apply = run('apply');
+    expect(apply.data.hosts.map((x) => [x.result, x.error])).toEqual([['changed', undefined]]);
+    expect(must(`dpkg-query -W -f='\${Version}' e2e-seclib`)).toBe('1.1');
+    const after = mainPid();
+    expect(after).not.toBe(pid);
+    expect(must(`grep -c '(deleted)' /proc/${after}/maps || true`).trim()).toBe('0');
+  });
+
+  test('a daemon whose restart the inventory schedules keeps running on the old library and the plan stays empty', () => {
+    const scheduled = inventoryWith('  scheduled_restarts: [e2e-sec.service]\n');
+    must(publish('1.2'));
+    const pid = mainPid();
+    const plan = run('plan', scheduled).data.hosts[0]!;
+    expect(plan.changes.map((c) => c.summary)).toEqual([expect.stringContaining('e2e-seclib 1.1 → 1.2')]);
+    expect(plan.changes[0]!.summary).toContain('listed "restart needed" for a scheduled window: e2e-sec.service');
+    expect(run('apply', scheduled).data.hosts.map((x) => [x.result, x.error])).toEqual([['changed', undefined]]);
+    expect(must(`dpkg-query -W -f='\${Version}' e2e-seclib`)).toBe('1.2');
+    expect(mainPid()).toBe(pid);
+    expect(must(`grep -c 'libe2esec.so.1 (deleted)' /proc/${pid}/maps`).trim()).toMatch(/^[1-9][0-9]*$/);
+    // nothing left that apply would do: only the scheduled restart is outstanding
+    expect(run('plan', scheduled).data.hosts.map((x) => [x.changes.length, x.execs])).toEqual([[0, 1]]);
+    // without the schedule (the window has come), the restart is planned and done
+    const plan2 = run('plan').data.hosts[0]!;
+    expect(plan2.changes.map((c) => c.summary)).toEqual([expect.stringMatching(/^restart e2e-sec\.service \(running on replaced libraries\)/)]);
+    expect(run('apply').data.hosts.map((x) => [x.result, x.error])).toEqual([['changed', undefined]]);
+    expect(mainPid()).not.toBe(pid);
+  });
+});
+
+describe('the rest of the baseline, in effect', () => {
+  test('network sysctls set live; kernel-wide ones skipped in the container with the reason', () => {
+    const keys = Object.keys(NET_SYSCTLS);
+    const live = must(`sysctl -n ${keys.join(' ')}`).trim().split('\n');
+    expect(Object.fromEntries(keys.map((k, i) => [k, Number(live[i])]))).toEqual(NET_SYSCTLS);
+    const skipped = firstApply.skipped.filter((s) => s.id.startsWith('sysctl:')).map((s) => s.id);
+    expect(skipped.sort()).toEqual(Object.keys(KERNEL_SYSCTLS).map((k) => `sysctl:${k}`).sort());
+  });
+
+  test('the banner is shown before login; a login shell has umask 027 and no core dumps', () => {
+    const r = on(`sh -lc 'umask; ulimit -c; ulimit -H -c'`);
+    expect(r.stderr).toContain(DEFAULT_BANNER);
+    expect(r.stdout).toBe('0027\n0\n0\n');
+  });
+
+  test('process accounting runs and records commands', () => {
+    expect(must('systemctl is-active acct')).toBe('active\n');
+    must('/bin/sleep 0.1');
+    expect(must('lastcomm --command sleep | head -n 1')).toMatch(/^sleep\s+(\S+\s+)?root\s/);
+  });
+
+  test('the integrity timer is scheduled; its report names a changed package file and reaches the logs', () => {
+    expect(must('systemctl is-enabled provision-integrity.timer; systemctl is-active provision-integrity.timer')).toBe('enabled\nactive\n');
+    // a changed system binary (one nothing runs here)
+    must('printf x >> /usr/bin/ischroot && systemctl start provision-integrity.service');
+    const journal = must('journalctl -t provision-integrity -o cat --no-pager');
+    expect(journal).toMatch(/^integrity: [0-9]+ changed package file\(s\) \(debsums\)$/m);
+    expect(journal).toContain('integrity: changed /usr/bin/ischroot');
+    // rsyslog has it too: what base.log_host forwards
+    expect(must('grep -c "integrity: changed /usr/bin/ischroot" /var/log/syslog').trim()).not.toBe('0');
+  });
 
   test('the controller (ssh2) still connects: a no-op plan is one exec', () => {
-    const r = cliJson(['plan', inv, '--playbook', playbook, '--connect-timeout', '4']);
+    const r = run('plan');
     expect(r.code).toBe(0);
     expect(r.data.hosts.map((h) => [h.host, h.changes.length, h.execs])).toEqual([['hard-1', 0, 1]]);
   });
 });
-

@@ -79,7 +79,9 @@ describe('the site roles on Debian 13', () => {
   test('the log collector on trixie receives the bastion\'s logs', () => {
     const tag = `trixie-e2e-${Date.now()}`;
     ssh(BASTION, `logger -t provision-e2e ${tag}`, { knownHosts });
-    const found = onMonitor(`for i in $(seq 20); do grep -h ${tag} /var/log/remote/bastion-1.log 2>/dev/null && break; sleep 0.5; done`).stdout;
+    // The bastion's rsyslog started forwarding before the collector listened (bastions converge
+    // first) and retries a suspended action every 30 s (rsyslog's resumeInterval): wait that long.
+    const found = onMonitor(`for i in $(seq 80); do grep -h ${tag} /var/log/remote/bastion-1.log 2>/dev/null && break; sleep 0.5; done`).stdout;
     expect(found).toContain(`provision-e2e: ${tag}`);
   });
 

@@ -93,7 +93,7 @@ export async function planOrApply(mode: 'plan' | 'apply' | 'status', a: Args, io
   }
   if (mode === 'plan' && a.out) fs.writeFileSync(a.out, redact(JSON.stringify(stripFacts(plan), null, 2)) + '\n', { mode: 0o600 });
   if (a.json) {
-    io.out(JSON.stringify({ mode, interrupted: interrupt.signal.aborted || undefined, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, durationMs: r.durationMs, execs: r.execs })) }, null, 2));
+    io.out(JSON.stringify({ mode, interrupted: interrupt.signal.aborted || undefined, hosts: results.map((r) => ({ host: r.host, result: r.status, changes: r.changes, handlers: r.handlers, error: r.error, unconverged: r.unconverged, warnings: r.warnings, skipped: plan.hosts.find((p) => p.host === r.host)?.skipped ?? [], durationMs: r.durationMs, execs: r.execs })) }, null, 2));
   } else {
     if (mode === 'plan') io.out(renderPlan(plan, io.style, { verbose: a.verbose }));
     io.out('');

@@ -1,53 +1,65 @@
-// securityUpdates from probe output recorded on a real Debian 12 machine (the controller of the
-// lab, its apt lists as they were, 90 packages pending from the security archive, no service on a
-// replaced library): test/fixtures/probes/security-updates/controller-pending.out.
+// securityUpdates from its probe's output recorded on a Debian 12 lab host
+// (test/fixtures/probes/security-updates/, a fresh test/fixtures/e2e/hardening host): lab-stale =
+// lists refreshed by hand with apt-get update, no refresh stamp (20 pending); lab-fresh = the same
+// after apt's daily timer stamp (what apt.systemd.daily touches after its refresh); lab-upgraded =
+// after unattended-upgrade installed them (the services whose main process maps a replaced library).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test, expect } from '@jest/globals';
 import { securityUpdates, ResourceError } from '../../../src/resources/index.js';
 
-const recorded = fs.readFileSync(path.join(process.cwd(), 'test/fixtures/probes/security-updates/controller-pending.out'), 'utf8');
+const rec = (name: string) => fs.readFileSync(path.join(process.cwd(), 'test/fixtures/probes/security-updates', `${name}.out`), 'utf8');
 const res = (scheduledRestart: string[] = []) => securityUpdates({ label: 'Debian-Security', scheduledRestart });
 
 describe('security-updates', () => {
-  test('pending updates from the security archive are one change naming each package and version', () => {
-    const s = res().parse(recorded, 0);
-    expect(s.pending.length).toBe(90);
-    expect(s.pending).toContainEqual({ name: 'libgcrypt20', from: '1.10.1-3', to: '1.10.1-3+deb12u1' });
-    expect(s.stale).toEqual([]);
+  test('fresh lists: one change naming each package and version and when the lists were refreshed', () => {
+    const s = res().parse(rec('lab-fresh'), 0);
+    expect(s.lists).toEqual({ refreshed: 1796177222, stale: false });
+    expect(s.pending.length).toBe(20);
+    expect(s.pending).toContainEqual({ name: 'libssl3', from: '3.0.20-1~deb12u2', to: '3.0.22-1~deb12u2' });
+    expect(s.onReplaced).toEqual([]);
     const c = res().diff(s)!;
     expect(c.action).toBe('update');
-    expect(c.summary).toMatch(/^90 security updates: libgcrypt20-dev 1\.10\.1-3 → 1\.10\.1-3\+deb12u1, libgcrypt20 1\.10\.1-3 → 1\.10\.1-3\+deb12u1, /);
+    expect(c.summary).toMatch(/^20 security updates: apt 2\.6\.1 → 2\.6\.2, ca-certificates /);
+    expect(c.summary).toContain('(unattended-upgrade; package lists refreshed 2026-12-02 02:07 UTC)');
     expect(c.summary).toContain('then restart the services left running on replaced libraries');
-    expect(c.diff!.split('\n')).toContain('+ liblzma-dev 5.4.1-1 → 5.4.1-1+deb12u2');
-  });
-
-  test('only the security label counts: a point-release update (Debian:12.15/oldstable only) is not taken', () => {
-    const s = res().parse('pkg Inst bash [5.2.15-2+b8] (5.2.15-2+b13 Debian:12.15/oldstable [amd64])\n', 0);
-    // the probe's grep already drops such lines; parse alone keeps what it is given
-    expect(recorded).not.toContain('Inst bash ');
-    expect(s.pending.length).toBe(1);
-  });
-
-  test('nothing pending and no service on a replaced library: converged', () => {
-    expect(res().diff(res().parse('', 0))).toBeNull();
-  });
-
-  test('a service on a replaced library is restarted; a scheduled one is only listed', () => {
-    const s = res(['drand.service']).parse('stale drand.service\nstale rsyslog.service\n', 0);
-    const c = res(['drand.service']).diff(s)!;
-    expect(c.summary).toBe('restart rsyslog.service (running on replaced libraries); never restarted here, listed "restart needed" for a scheduled window: drand.service');
-    // only a scheduled restart left: nothing for apply to do
-    expect(res(['drand.service']).diff(res(['drand.service']).parse('stale drand.service\n', 0))).toBeNull();
-    const script = res(['drand.service']).apply(s);
+    expect(c.diff!.split('\n')).toContain('+ zlib1g 1:1.2.13.dfsg-1 → 1:1.2.13.dfsg-1+deb12u1');
+    // apply installs from the lists the plan read: a refresh since then stops it
+    const script = res().apply(s);
+    expect(script).toContain(`[ "\${lists_at:-none}" = 1796177222 ] || { echo "the package lists were refreshed since the plan read them`);
+    expect(script).not.toContain('apt-get -q -o DPkg::Lock::Timeout=120 update');
     expect(script).toContain('unattended-upgrade || exit 1');
-    expect(script).toContain(`case " drand.service " in *" $u "*) echo "restart needed: $u`);
+  });
+
+  test('stale lists (no refresh known): the plan says apply refreshes them first, then installs what they list', () => {
+    const s = res().parse(rec('lab-stale'), 0);
+    expect(s.lists).toEqual({ refreshed: null, stale: true });
+    const c = res().diff(s)!;
+    expect(c.summary).toMatch(/^refresh the package lists \(no refresh known; stale after 48 h or a source change\), then install the security updates they list \(unattended-upgrade\); pending in the old lists: 20/);
+    const script = res().apply(s);
+    expect(script).toContain('apt-get -q -o DPkg::Lock::Timeout=120 update');
+    expect(script).toContain('unattended-upgrade || exit 1');
+  });
+
+  test('after unattended-upgrade: services on replaced libraries restarted, D-Bus and logind only listed', () => {
+    const s = res(['ssh.service']).parse(rec('lab-upgraded'), 0);
+    expect(s.pending).toEqual([]);
+    expect(s.onReplaced).toEqual(['dbus.service', 'ssh.service', 'systemd-journald.service', 'systemd-logind.service', 'systemd-networkd.service', 'unattended-upgrades.service']);
+    const c = res(['ssh.service']).diff(s)!;
+    expect(c.summary).toBe(
+      'restart systemd-journald.service, systemd-networkd.service, unattended-upgrades.service (running on replaced libraries); ' +
+        'never restarted here, listed "restart needed" for a scheduled window: ssh.service, dbus.service, systemd-logind.service',
+    );
+    const script = res(['ssh.service']).apply(s);
+    // nothing to install: no refresh, no unattended-upgrade
+    expect(script).not.toContain('unattended-upgrade');
+    expect(script).toContain(`case " ssh.service dbus.service systemd-logind.service " in *" $u "*) echo "restart needed: $u`);
     expect(script).toContain('systemctl restart -- "$u" || exit 1');
   });
 
-  test('apt that cannot simulate is a change that says why', () => {
-    const c = res().diff(res().parse('error E: The package lists or status file could not be parsed or opened.\n', 0))!;
-    expect(c.summary).toBe('apt cannot simulate an upgrade: E: The package lists or status file could not be parsed or opened.');
+  test('fresh lists, nothing pending, only never-restarted services on replaced libraries: converged', () => {
+    expect(res().diff(res().parse('lists 1796177222 fresh\nunit dbus.service\n', 0))).toBeNull();
+    expect(res().diff(res().parse('lists 1796177222 fresh\n', 0))).toBeNull();
   });
 
   test('bad declarations are refused', () => {

@@ -4,6 +4,7 @@ import { renderRules, nftComment } from '../../../roles/base/firewall.js';
 import { MONITORING, parseCidr, resolveSources } from '../../../src/roles/net.js';
 import { sshdValidate } from '../../../roles/base/sshd.js';
 import type { FileState } from '../../../src/resources/index.js';
+import { DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS } from '../../../roles/base/baseline.js';
 
 const SSHD = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
 const directives = (conf: string): string[] =>
@@ -221,5 +222,59 @@ describe('base: logs, metrics, updates', () => {
 
   test('vars are closed: a typo is an error', () => {
     expect(() => build({ host: 'drand-1', vars: { base: { monitorng: [] } } })).toThrow(/additional properties/);
+  });
+});
+
+describe('base: security updates and the rest of the baseline', () => {
+  const SEC = 'security-updates:Debian-Security';
+  test('security updates apply by default; hold skips them everywhere with the reason', () => {
+    expect(find(build({ host: 'drand-1' }), SEC).skipIf).toBeUndefined();
+    const held = find(build({ host: 'drand-1', vars: { base: { security_updates: 'hold' } } }), SEC);
+    expect(held.skipIf!(vmFacts)).toBe('security updates held (base.security_updates: hold): nothing pending from the security archive is installed until it is set to apply');
+    expect(() => build({ host: 'drand-1', vars: { base: { security_updates: 'later' } } })).toThrow(/security_updates/);
+  });
+
+  test('scheduled restarts reach the resource; a name that is not a service is refused', () => {
+    const r = find(build({ host: 'drand-1', vars: { base: { scheduled_restarts: ['drand.service'] } } }), SEC);
+    expect(r.diff({ lists: { refreshed: 1, stale: false }, pending: [], onReplaced: ['drand.service'] } as never)).toBeNull();
+    expect(r.apply({ lists: { refreshed: 1, stale: false }, pending: [], onReplaced: [] } as never)).toContain('case " drand.service dbus.service systemd-logind.service "');
+    expect(() => build({ host: 'drand-1', vars: { base: { scheduled_restarts: ['drand; reboot'] } } })).toThrow(/scheduled_restarts/);
+  });
+
+  test('the legal banner: shown by sshd before login and on the console; a token banner is refused', () => {
+    const b = build({ host: 'drand-1' });
+    expect(directives(tpl(b, 'base/sshd.conf'))).toContain('Banner /etc/issue.net');
+    for (const path of ['/etc/issue.net', '/etc/issue']) expect(find(b, `file:${path}`).desired).toBeDefined();
+    expect(DEFAULT_BANNER).toMatch(/authorised/i);
+    expect(() => build({ host: 'drand-1', vars: { base: { banner: 'hi' } } })).toThrow(/banner/);
+  });
+
+  test('network sysctls everywhere; kernel-wide ones skipped in a container only', () => {
+    const b = build({ host: 'drand-2' });
+    for (const k of Object.keys(NET_SYSCTLS)) expect(find(b, `sysctl:${k}`).skipIf).toBeUndefined();
+    for (const k of Object.keys(KERNEL_SYSCTLS)) {
+      const r = find(b, `sysctl:${k}`);
+      expect(r.skipIf!(containerFacts)).toMatch(/^a container shares the kernel of the machine/);
+      expect(r.skipIf!(vmFacts)).toBeNull();
+    }
+    expect(KERNEL_SYSCTLS['fs.suid_dumpable']).toBe(0);
+  });
+
+  test('core dumps off, umask 027, accounting and the integrity timer are declared', () => {
+    const b = build({ host: 'monitor-1' });
+    for (const id of [
+      'file:/etc/security/limits.d/10-provision-core.conf',
+      'file:/etc/systemd/coredump.conf.d/10-provision.conf',
+      'file:/etc/profile.d/10-provision-umask.sh',
+      'apt:acct',
+      'service:acct',
+      'apt:debsums',
+      'systemd-unit:provision-integrity.service',
+      'systemd-unit:provision-integrity.timer',
+      'service:provision-integrity.timer',
+    ]) {
+      expect(find(b, id)).toBeDefined();
+    }
+    expect(b.all.find((r) => r.id.startsWith('line:/etc/login.defs:'))!.apply({ kind: 'file', present: false } as never)).toContain('UMASK\t\t027');
   });
 });
