@@ -13,7 +13,7 @@ import type { LabEmit } from './types.js';
 // python3: the Ansible benchmark peer needs it on the hosts.
 const INCLUDE = 'openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,python3';
 // Bump when prepareBase changes, so existing caches are rebuilt rather than silently reused.
-const RECIPE = 4;
+const RECIPE = 5;
 
 /** Cache directory name: changes whenever what goes into the base changes. */
 export function baseDirFor(suite: string, mirror: string, hostSources: string): string {
@@ -89,6 +89,11 @@ async function removeStaleTemps(): Promise<void> {
 /** Makes a freshly bootstrapped tree into a host-neutral base: nothing in it may identify one host. */
 async function prepareBase(root: string, hostSources: string): Promise<void> {
   const at = (p: string) => path.join(root, p);
+  // The hosts use the same Debian archives as this machine (keys: the base's debian-archive-keyring).
+  // First: the updates' maintainer scripts may touch what the steps below make host-neutral.
+  await rm(at('etc/apt/sources.list'), { force: true });
+  await writeFile(at('etc/apt/sources.list.d/debian.sources'), hostSources);
+  await applySecurityUpdates(root);
   // Host keys are per host (made before first boot), never shared through the base.
   for (const f of await readdir(at('etc/ssh'))) if (f.startsWith('ssh_host_')) await rm(at(`etc/ssh/${f}`));
   // Empty machine-id = "not yet set": systemd gives each host its own on first boot. The dbus copy
@@ -102,11 +107,23 @@ async function prepareBase(root: string, hostSources: string): Promise<void> {
   await labSshdSettings(at('etc/ssh/sshd_config'));
   await dropPamTtyAudit(at('etc/pam.d'));
   await mkdir(at('root/.ssh'), { recursive: true, mode: 0o700 });
-  // The hosts use the same Debian archives as this machine (keys: the base's debian-archive-keyring).
-  await rm(at('etc/apt/sources.list'), { force: true });
-  await writeFile(at('etc/apt/sources.list.d/debian.sources'), hostSources);
   const archives = at('var/cache/apt/archives');
   for (const f of await readdir(archives)) if (f.endsWith('.deb')) await rm(path.join(archives, f));
+}
+
+/**
+ * debootstrap installs the release as it shipped; Debian's security archive has had updates since
+ * (≈20 packages on bookworm). Without them in the base, every fresh host's first apply installs them
+ * (base's security updates are convergence), ≈40 s per host and ≈10 min over the CI suite. A base
+ * is built once per release and recipe; updates published after it are still planned and applied.
+ * Inside a throwaway nspawn container (a chroot lacks /proc for maintainer scripts), on the host's
+ * network, with the archives the hosts use.
+ */
+async function applySecurityUpdates(root: string): Promise<void> {
+  await runOk('systemd-nspawn', [
+    '--quiet', '--register=no', '--pipe', `--directory=${root}`, '--setenv=DEBIAN_FRONTEND=noninteractive',
+    '/bin/sh', '-c', 'apt-get -q update && apt-get -q -y -o Dpkg::Options::=--force-confold upgrade && apt-get clean',
+  ]);
 }
 
 /**
