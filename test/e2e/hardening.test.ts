@@ -14,10 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cliJson, ssh, LAB_KEY } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cliJson, ssh, LAB_KEY, useFleet } from './helpers.js';
 import { SSH_CRYPTO } from '../../roles/base/sshd.js';
 import { DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS } from '../../roles/base/baseline.js';
 
@@ -97,20 +95,17 @@ function inventoryWith(baseVars: string): string {
 let before: string[] = [];
 let firstApply: Host;
 
-beforeAll(async () => {
-  const fleet = labFleet(inv);
-  await labDown(fleet, () => {}, { wipe: true });
-  await labUp(fleet, { installDeps: !!process.env.CI }, () => {});
-  before = sshAudit().findings;
-  const r = run('apply');
-  firstApply = r.data.hosts[0]!;
-  expect(r.data.hosts.map((h) => [h.host, h.result, h.error])).toEqual([['hard-1', 'changed', undefined]]);
-}, 900_000);
-
-afterAll(async () => {
-  for (const d of tempInventories) fs.rmSync(d, { recursive: true, force: true });
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-}, 300_000);
+useFleet(inv, {
+  ready: () => {
+    before = sshAudit().findings;
+    const r = run('apply');
+    firstApply = r.data.hosts[0]!;
+    expect(r.data.hosts.map((h) => [h.host, h.result, h.error])).toEqual([['hard-1', 'changed', undefined]]);
+  },
+  done: () => {
+    for (const d of tempInventories) fs.rmSync(d, { recursive: true, force: true });
+  },
+});
 
 describe('SSH cryptography, audited', () => {
   test('before provision ssh-audit fails Debian defaults; after apply it finds nothing but algorithms it does not know', () => {

@@ -10,10 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cliJson, ssh, LAB_KEY } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cliJson, ssh, LAB_KEY, useFleet } from './helpers.js';
 import { sh } from '../../src/shell/quote.js';
 import { sshCrypto } from '../../roles/base/sshd.js';
 
@@ -46,20 +44,15 @@ function expectEmptyPlan(): void {
   for (const h of r.data.hosts) expect([h.host, h.changes.length, h.execs]).toEqual([h.host, 0, 1]);
 }
 
-beforeAll(async () => {
-  const fleet = labFleet(inv);
-  await labDown(fleet, () => {}, { wipe: true });
-  await labUp(fleet, { installDeps: !!process.env.CI }, () => {});
-  const r = run('apply');
-  expect(r.data.hosts.map((h) => [h.host, h.result, h.error])).toEqual([
-    ['node-1', 'changed', undefined],
-    ['ops-1', 'changed', undefined],
-  ]);
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-}, 300_000);
+useFleet(inv, {
+  ready: () => {
+    const r = run('apply');
+    expect(r.data.hosts.map((h) => [h.host, h.result, h.error])).toEqual([
+      ['node-1', 'changed', undefined],
+      ['ops-1', 'changed', undefined],
+    ]);
+  },
+});
 
 describe('the configuration in effect, on lab hosts', () => {
   test('the sudo-user host: the controller logs in as ops, sudo works, root may not log in, the lab grant is quarantined', () => {

@@ -6,10 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { cli, cliJson, ssh, repo } from './helpers.js';
-import { labFleet } from '../../src/cli/commands/lab-main.js';
-import { labUp, labDown } from '../../src/lab/index.js';
+import { describe, test, expect } from '@jest/globals';
+import { cli, cliJson, ssh, repo, useFleet } from './helpers.js';
 import { sshCrypto } from '../../roles/base/sshd.js';
 
 const inv = 'test/fixtures/e2e/trixie';
@@ -18,20 +16,8 @@ const BASTION = '10.213.95.10';
 const MONITOR = '10.213.95.30';
 const LIMIT = ['--limit', 'bastion-1:monitor-1'];
 const onMonitor = (cmd: string) => ssh(MONITOR, cmd, { knownHosts, via: BASTION });
-// the inventory holds the whole site layout (the unit tests compile it); this file boots two hosts
-const fleet = () => {
-  const f = labFleet(inv);
-  return { ...f, hosts: f.hosts.filter((h) => h.name === 'bastion-1' || h.name === 'monitor-1') };
-};
-
-beforeAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-  await labUp(fleet(), { installDeps: !!process.env.CI }, () => {});
-}, 900_000);
-
-afterAll(async () => {
-  await labDown(labFleet(inv), () => {}, { wipe: true });
-}, 300_000);
+// the inventory holds the whole site layout; this file boots two hosts
+useFleet(inv, { only: (name) => name === 'bastion-1' || name === 'monitor-1' });
 
 describe('the site roles on Debian 13', () => {
   test('the hosts run trixie; apply converges them; a second apply changes nothing in one exec', () => {

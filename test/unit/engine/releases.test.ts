@@ -1,7 +1,7 @@
 // The host's release is a fact (from /etc/os-release, in the single probe exec); the inventory may
 // pin it (spec.os) and a role declares the releases it supports. Probe output recorded with
-// PROVISION_RECORD_PROBES on the hosts of test/fixtures/e2e/trixie running the site roles, once on
-// Debian 13 and once with spec.os debian-12 (test/fixtures/plan-releases/<release>/: fresh =
+// PROVISION_RECORD_PROBES on the hosts of test/fixtures/plan-releases/fleet running the site roles,
+// once with spec.os debian-13 and once with debian-12 (test/fixtures/plan-releases/<release>/: fresh =
 // nothing applied, converged = after apply), and on the Debian 12 hosts of
 // test/fixtures/e2e/in-effect (test/fixtures/plan-in-effect), recorded before the code name was probed.
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ import { InputError } from '../../../src/input/errors.js';
 import { DEFAULT_RELEASE, SUPPORTED_RELEASES } from '../../../src/facts/release.js';
 
 const repo = process.cwd();
-const inv = path.join(repo, 'test/fixtures/e2e/trixie');
+const inv = path.join(repo, 'test/fixtures/plan-releases/fleet');
 const read = (file: string): ProbeOutput => JSON.parse(fs.readFileSync(path.join(repo, file), 'utf8')) as ProbeOutput;
 const recording = (release: string, state: string, host: string) => read(`test/fixtures/plan-releases/${release}/${state}/${host}.json`);
 const trixie = (state: string, host: string) => recording('debian-13', state, host);
@@ -36,7 +36,7 @@ const pinned = (os: string | undefined): Inventory => {
 };
 
 beforeAll(async () => {
-  for (const release of SUPPORTED_RELEASES) compiledFor.set(release, (await compile(pinned(release), loadPlaybook(site), { controllerAddresses: ['10.213.95.1'] })).hosts);
+  for (const release of SUPPORTED_RELEASES) compiledFor.set(release, (await compile(pinned(release), loadPlaybook(site), { controllerAddresses: ['10.213.96.1'] })).hosts);
 });
 
 /** the host compiled for `release`, with other role release lists if given */
@@ -104,7 +104,7 @@ describe('spec.os pin and the roles\' releases fail the plan, naming what was fo
   test('no pin: roles that configure the releases differently (base: OpenSSH 10\'s key exchange) ask for one, offline', async () => {
     const lab = pinned(undefined);
     delete lab.lab; // a lab host without a pin gets the lab's default release: below
-    const err = await compile(lab, loadPlaybook(site), { controllerAddresses: ['10.213.95.1'] }).then(() => undefined, (e: unknown) => e);
+    const err = await compile(lab, loadPlaybook(site), { controllerAddresses: ['10.213.96.1'] }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     const first = (err as InputError).problems[0]!;
     expect(first).toMatchObject({ file: path.join(inv, 'hosts.yaml'), at: 'hosts.bastion-1.spec.os', found: 'no spec.os' });
@@ -112,7 +112,7 @@ describe('spec.os pin and the roles\' releases fail the plan, naming what was fo
   });
 
   test('a lab host without a pin is compiled for the lab\'s default release, and its plan fails on another', async () => {
-    const ch = (await compile(pinned(undefined), loadPlaybook(site), { controllerAddresses: ['10.213.95.1'] })).hosts.get('drand-1')!;
+    const ch = (await compile(pinned(undefined), loadPlaybook(site), { controllerAddresses: ['10.213.96.1'] })).hosts.get('drand-1')!;
     expect(ch.release).toBe(DEFAULT_RELEASE);
     expect(planFromProbe(ch, trixie('converged', 'drand-1'), 1).plan.error).toBe(
       'the roles were compiled for debian-12 (a lab host without spec.os), but the host runs debian-13 (Debian GNU/Linux 13 (trixie)): set spec.os',
