@@ -121,7 +121,8 @@ async function prepareBase(root: string, hostSources: string): Promise<void> {
  */
 async function applySecurityUpdates(root: string): Promise<void> {
   await runOk('systemd-nspawn', [
-    '--quiet', '--register=no', '--pipe', `--directory=${root}`, '--setenv=DEBIAN_FRONTEND=noninteractive',
+    // as the hosts boot (host.ts): no machined, no systemd scope here; the mirror is resolved as this machine does
+    '--quiet', '--register=no', '--keep-unit', '--resolv-conf=copy-host', '--link-journal=no', '--pipe', `--directory=${root}`, '--setenv=DEBIAN_FRONTEND=noninteractive',
     '/bin/sh', '-c', 'apt-get -q update && apt-get -q -y -o Dpkg::Options::=--force-confold upgrade && apt-get clean',
   ]);
 }
