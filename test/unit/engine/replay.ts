@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ProbeOutput } from '../../../src/plan/probe-script.js';
 import type { Connector } from '../../../src/apply/run.js';
-import type { CompiledHost } from '../../../src/plan/compile.js';
 
 /** `state`: a directory under test/fixtures/plan (e.g. "drifted", "handlers/edited"); `host`: its recording */
 export const recorded = (state: string, host = 'app-1'): ProbeOutput =>
@@ -53,19 +52,3 @@ export function replaying(first: PerHost, after: PerHost) {
   return { connector, scripts };
 }
 
-/**
- * Resources base gained with its security updates and the rest of the hardened baseline (issue 12),
- * after some recordings were made: a recording has no output for them, so such a host is planned
- * over the resources it had then (every other resource keeps its recorded output, in order).
- */
-const BASELINE_ADDED = /^(security-updates:|sysctl:|apt:(acct|debsums)$|service:(acct|provision-integrity\.timer)$|systemd-unit:provision-integrity\.|directory:\/etc\/systemd\/coredump\.conf\.d$|line:\/etc\/login\.defs:|file:\/(etc\/issue|etc\/issue\.net|etc\/security\/limits\.d\/10-provision-core\.conf|etc\/systemd\/coredump\.conf\.d\/10-provision\.conf|etc\/profile\.d\/10-provision-umask\.sh|usr\/local\/sbin\/provision-integrity-check)$)/;
-
-export const recordedBeforeBaseline = (ch: CompiledHost): CompiledHost => ({ ...ch, resources: ch.resources.filter((r) => !BASELINE_ADDED.test(r.id) && !AFTER_RELEASES.test(r.id)) });
-
-/**
- * Added after test/fixtures/plan-releases was recorded (root's own core-dump limit: pam_limits
- * never applies a wildcard to root, found by the hardening e2e test); re-record to drop this.
- */
-const AFTER_RELEASES = /^file:\/etc\/security\/limits\.d\/10-provision-core-root\.conf$/;
-
-export const recordedBeforeRootCoreLimit = (ch: CompiledHost): CompiledHost => ({ ...ch, resources: ch.resources.filter((r) => !AFTER_RELEASES.test(r.id)) });
