@@ -2,7 +2,7 @@
 // logs in with strict host-key checking, resets one host, and checks that `down` leaves nothing behind.
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { labDown, labReset, labStatus, labUp, nftTableName, sshArgs, STATE_DIR, type LabEvent, type LabFleet } from '../../src/lab/index.js';
@@ -83,16 +83,23 @@ maybe('lab fleet (real systemd-nspawn hosts)', () => {
     expect(await labStatus(fleet)).toEqual(fleet.hosts.map((h) => ({ ...h, running: true, ssh: true })));
   });
 
-  test('reset gives a host a fresh disk and a new recorded host key; the other host is untouched', async () => {
+  test('reset gives a host a fresh disk and a new host key, never accepted silently; the other host is untouched', async () => {
     const [a, b] = fleet.hosts as [(typeof fleet.hosts)[0], (typeof fleet.hosts)[0]];
-    const oldKey = knownHostLine(a.address);
+    const oldKey = knownHostLine(a.address)!;
     const otherKey = knownHostLine(b.address);
     const oldId = ssh(a.address, 'cat /etc/machine-id; touch /root/was-here');
     const r = await labReset(fleet, a.name, emit);
-    const newKey = knownHostLine(a.address);
-    expect(newKey).toBe(`${a.address} ${r.hostKey}`);
-    expect(newKey).not.toBe(oldKey);
+    // a lost machine's replacement: known_hosts keeps the OLD key, as production's would; the new
+    // key's fingerprint is what the operator learns out of band (for `provision rebuild --fingerprint`)
+    expect(knownHostLine(a.address)).toBe(oldKey);
+    expect(`${a.address} ${r.hostKey}`).not.toBe(oldKey);
     expect(knownHostLine(b.address)).toBe(otherKey);
+    const keyFile = path.join(tmp, 'new-key.pub');
+    writeFileSync(keyFile, `${r.hostKey}\n`);
+    expect(execFileSync('ssh-keygen', ['-l', '-f', keyFile], { encoding: 'utf8' }).split(' ')[1]).toBe(r.fingerprint);
+    // strict host-key checking refuses the new machine until its key is learnt
+    expect(() => ssh(a.address, 'true')).toThrow(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    writeFileSync(fleet.knownHosts, readFileSync(fleet.knownHosts, 'utf8').replace(oldKey, `${a.address} ${r.hostKey}`));
     expect(ssh(a.address, 'cat /etc/machine-id; test -e /root/was-here && echo survived || echo wiped')).toBe(`${ssh(a.address, 'cat /etc/machine-id')}\nwiped`);
     expect(ssh(a.address, 'cat /etc/machine-id')).not.toBe(oldId.split('\n')[0]);
     expect(ssh(b.address, 'hostname')).toBe(b.name);
