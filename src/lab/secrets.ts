@@ -40,30 +40,42 @@ export function ensureLabSecrets(invDir: string, emit: LabEmit, identity = LAB_I
   const recipients = recipientsFile(invDir);
   const wanted = `# the lab identity of this machine (${identity}); written by \`provision lab up\`\n${recipient}\n`;
   if (!fs.existsSync(recipients) || fs.readFileSync(recipients, 'utf8') !== wanted) fs.writeFileSync(recipients, wanted);
-  // A var is listed by name (a random value), or as `{ var: other-role.var }`: the same value as that
-  // var of the same scope (two roles that must agree on one secret, e.g. snapshot and snapshot-server).
-  const scopes = (parseYamlText(fs.readFileSync(spec, 'utf8')) ?? {}) as Record<string, Record<string, (string | Record<string, string>)[]>>;
-  for (const [scope, roles] of Object.entries(scopes)) {
+  for (const [scope, data] of Object.entries(labSecretValues(spec))) {
     const file = scopeFile(invDir, scope);
     if (fs.existsSync(file) && opens(file, identity)) continue;
+    fs.writeFileSync(file, ageEncrypt(Buffer.from(stringify(data)), recipients));
+    emit({ type: 'lab.secrets.generated', file, vars: Object.entries(data).flatMap(([role, vars]) => Object.keys(vars).map((v) => `${role}.${v}`)) });
+  }
+}
+
+/**
+ * The values secrets/lab-secrets.yaml asks for, scope → role → var → value: random unless `value`
+ * gives one (the unit tests compile a lab inventory with fixed values this way).
+ * A var is listed by name (a random value), or as `{ var: other-role.var }`: the same value as that
+ * var of the same scope (two roles that must agree on one secret, e.g. snapshot and snapshot-server).
+ */
+export function labSecretValues(spec: string, value = (): string => randomBytes(18).toString('base64url')): Record<string, Record<string, Record<string, string>>> {
+  const scopes = (parseYamlText(fs.readFileSync(spec, 'utf8')) ?? {}) as Record<string, Record<string, (string | Record<string, string>)[]>>;
+  const out: Record<string, Record<string, Record<string, string>>> = {};
+  for (const [scope, roles] of Object.entries(scopes)) {
     const data: Record<string, Record<string, string>> = {};
     const same: [string, string, string][] = [];
     for (const [role, vars] of Object.entries(roles)) {
       data[role] = {};
       for (const v of vars) {
-        if (typeof v === 'string') data[role]![v] = randomBytes(18).toString('base64url');
+        if (typeof v === 'string') data[role]![v] = value();
         else for (const [name, from] of Object.entries(v)) same.push([role, name, from]);
       }
     }
     for (const [role, name, from] of same) {
       const [r, ...rest] = from.split('.');
-      const value = data[r!]?.[rest.join('.')];
-      if (value === undefined) throw new Error(`${spec}: ${scope}.${role}.${name} is the same as "${from}", which this scope does not generate`);
-      data[role]![name] = value;
+      const v = data[r!]?.[rest.join('.')];
+      if (v === undefined) throw new Error(`${spec}: ${scope}.${role}.${name} is the same as "${from}", which this scope does not generate`);
+      data[role]![name] = v;
     }
-    fs.writeFileSync(file, ageEncrypt(Buffer.from(stringify(data)), recipients));
-    emit({ type: 'lab.secrets.generated', file, vars: Object.entries(data).flatMap(([role, vars]) => Object.keys(vars).map((v) => `${role}.${v}`)) });
+    out[scope] = data;
   }
+  return out;
 }
 
 function opens(file: string, identity: string): boolean {

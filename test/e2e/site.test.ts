@@ -1,6 +1,7 @@
-// The site playbook on the lab fleet (bastion, monitoring host, three drand nodes), checked on the
-// hosts themselves: hardened sshd, default-deny firewall with the allowlists the roles declare,
-// drand's gRPC port open only to its peers, the health endpoint, and the lockout guard.
+// The site playbook on the lab fleet (bastion, monitoring host, three drand nodes, HTTP relay,
+// snapshot server), checked on the hosts themselves: hardened sshd, default-deny firewall with the
+// allowlists the roles declare, drand's gRPC port open only to its peers, the health endpoint, the
+// snapshot jobs of the hosts with state, and the lockout guard.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,6 +15,7 @@ const BASTION = '10.213.7.10';
 const MONITOR = '10.213.7.30';
 const DRAND = ['10.213.7.21', '10.213.7.22', '10.213.7.23'] as const;
 const RELAY = '10.213.7.41';
+const SNAP = '10.213.7.50';
 const viaBastion = (addr: string, cmd: string) => ssh(addr, cmd, { knownHosts, via: BASTION });
 
 /** Can this machine (the controller) open a TCP connection? */
@@ -56,7 +58,7 @@ describe('site playbook on the lab fleet', () => {
 
   test('a mixed fleet: drand-3 and relay-1 run Debian 13, the others Debian 12', () => {
     const release = (addr: string) => viaBastion(addr, '. /etc/os-release; echo "$VERSION_ID $VERSION_CODENAME"').stdout.trim();
-    expect([...DRAND, RELAY, MONITOR].map(release)).toEqual(['12 bookworm', '12 bookworm', '13 trixie', '13 trixie', '12 bookworm']);
+    expect([...DRAND, RELAY, MONITOR, SNAP].map(release)).toEqual(['12 bookworm', '12 bookworm', '13 trixie', '13 trixie', '12 bookworm', '12 bookworm']);
     expect(ssh(BASTION, 'ssh -V 2>&1', { knownHosts }).stdout).toMatch(/^OpenSSH_9\.2/);
     expect(viaBastion(DRAND[2], 'ssh -V 2>&1').stdout).toMatch(/^OpenSSH_10\./);
   });
@@ -75,11 +77,11 @@ describe('site playbook on the lab fleet', () => {
     const plan = cli(['plan', inv]);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toMatch(/^ {2}then: restart drand \(service drand will restart\) ← systemd-unit:drand\.service$/m);
-    // six hosts, one change: the others are one line each, their shared skips listed once
-    expect(plan.stdout.match(/^● [a-z0-9-]+: no changes/gm)).toHaveLength(5);
-    expect(plan.stdout).toMatch(/^skipped on all 6 hosts:\n( {2}.*\n)* {2}apt:auditd, .*service:auditd — auditd cannot run in a container/m);
+    // seven hosts, one change: the others are one line each, their shared skips listed once
+    expect(plan.stdout.match(/^● [a-z0-9-]+: no changes/gm)).toHaveLength(6);
+    expect(plan.stdout).toMatch(/^skipped on all 7 hosts:\n( {2}.*\n)* {2}apt:auditd, .*service:auditd — auditd cannot run in a container/m);
     expect(plan.stdout).not.toMatch(/· skip/);
-    expect(plan.stdout).toMatch(/^Plan: 1 change on 1 of 6 hosts, 1 service restart$/m);
+    expect(plan.stdout).toMatch(/^Plan: 1 change on 1 of 7 hosts, 1 service restart$/m);
     const r = cliJson<{ hosts: { host: string; result: string; handlers: { name: string; notifiedBy: string[] }[] }[] }>(['apply', inv]);
     expect(r.code).toBe(0);
     expect(r.data.hosts.filter((h) => h.handlers.length).map((h) => [h.host, h.handlers.map((x) => [x.name, x.notifiedBy])])).toEqual([
@@ -169,6 +171,22 @@ describe('site playbook on the lab fleet', () => {
     // the relay reaches its node's gRPC port; the node lets the relay in, as it does the other nodes
     expect(probeFrom(RELAY, DRAND[0], 4444)).toBe('open');
   });
+
+  test('every host with state has its snapshot job; `provision snapshot` of a drand node lands on the snapshot server', () => {
+    // the timers of the drand nodes and the bastion; none on the hosts without state
+    for (const addr of DRAND) expect(viaBastion(addr, 'systemctl is-active provision-snapshot.timer').stdout.trim()).toBe('active');
+    expect(ssh(BASTION, 'systemctl is-active provision-snapshot.timer', { knownHosts }).stdout.trim()).toBe('active');
+    expect(viaBastion(MONITOR, 'systemctl is-active provision-snapshot.timer').stdout.trim()).toBe('inactive');
+    expect(viaBastion(SNAP, 'systemctl is-active snapshot-sshd provision-snapshot-forget.timer provision-snapshot-check.timer').stdout.trim().split('\n')).toEqual(['active', 'active', 'active']);
+    const r = cli(['snapshot', inv, 'drand-1']);
+    expect(r.code === 0 ? '' : r.stdout + r.stderr).toBe('');
+    const id = /^drand-1: snapshot ([0-9a-f]{8}) at /m.exec(r.stdout)?.[1];
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    // that snapshot is in drand-1's repository on the server, and drand runs again after its stop
+    const listed = JSON.parse(viaBastion(SNAP, 'runuser -u restic -- provision-snapshot-server list drand-1').stdout) as { short_id: string }[];
+    expect(listed.map((s) => s.short_id)).toContain(id);
+    expect(viaBastion(DRAND[0], 'systemctl is-active drand').stdout.trim()).toBe('active');
+  }, 300_000);
 
   test('sizing: an undersized host fails in plan with what it has and what the role needs', () => {
     const tmp = copyLab();

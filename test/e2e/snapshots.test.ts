@@ -3,8 +3,9 @@
 // node (the stand-in) behind it. Checked on the hosts: the job's snapshots land on the server;
 // root on a client cannot forget or delete them; a failed job leaves its unit failed and its
 // metric stale; a wrong host-key fingerprint touches nothing; after `lab reset` (the machine is
-// lost) `provision rebuild` brings back the drand node's key byte for byte with /health answering,
-// and the bastion's operator logs in with key + the same TOTP secret. Rebuild times are printed.
+// lost) `provision rebuild` brings back the drand node's key byte for byte with /health answering
+// and its HTTP relay (on srv-1) serving its chain again, and the bastion's operator logs in with
+// key + the same TOTP secret. Rebuild times are printed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,16 @@ function loseHost(name: string): string {
   const r = cli(['lab', 'reset', inv, name]);
   expect(r.code).toBe(0);
   return /--fingerprint (SHA256:\S+)/.exec(r.stdout)![1]!;
+}
+
+/** GET from node-1's HTTP relay on srv-1 (the controller is its allowlisted "CDN"): status and body. */
+async function relay(p: string): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(`http://${SRV}:8081${p}`, { signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: await res.text() };
+  } catch (e) {
+    return { status: 0, body: String(e) };
+  }
 }
 
 const snapshotIds = (out: string): Record<string, string> =>
@@ -145,10 +156,18 @@ describe('snapshots and rebuild', () => {
     }
   }, 300_000);
 
-  test('drand node lost: a wrong fingerprint is refused with nothing touched; the right one rebuilds it, key byte-identical, /health answers', () => {
+  test('drand node lost: a wrong fingerprint is refused with nothing touched; the right one rebuilds it, key byte-identical, /health answers, its relay serves again', async () => {
     const key = onNode(`sha256sum ${KEY}`).stdout;
     expect(key).toMatch(/^[0-9a-f]{64} /);
+    // the relay serves node-1's chain before the loss
+    const info = await relay('/info');
+    expect(info.status).toBe(200);
+    const chain = JSON.parse(info.body) as { public_key: string; hash: string };
+    expect(chain.public_key).toMatch(/^[0-9a-f]{96,}$/);
+    expect((await relay('/health')).status).toBe(200);
     const fp = loseHost('node-1');
+    // with its node lost the relay has nothing to serve: its answers come from the node
+    expect((await relay('/health')).status).not.toBe(200);
     const wrong = cli(['rebuild', inv, 'node-1', ...PB, '--fingerprint', 'SHA256:' + 'A'.repeat(43)]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(`refused before any change — HOST KEY CHANGED for node-1`);
@@ -166,6 +185,19 @@ describe('snapshots and rebuild', () => {
     expect(onNode(`sha256sum ${KEY}`).stdout).toBe(key);
     expect(onNode('stat -c %U:%a ' + KEY).stdout.trim()).toBe('drand:644');
     expect(onNode('curl -fsS -o /dev/null -w "%{http_code}" http://127.0.0.1:8080/health').stdout).toBe('200');
+    // the relay serves the rebuilt node's chain again: the same chain info, the same public key
+    let health = await relay('/health');
+    for (let i = 0; i < 10 && health.status !== 200; i++) {
+      await new Promise((res) => setTimeout(res, 1000));
+      health = await relay('/health');
+    }
+    expect(health.status).toBe(200);
+    const again = await relay('/info');
+    expect(again.status).toBe(200);
+    expect(JSON.parse(again.body)).toEqual(JSON.parse(info.body));
+    const latest = await relay('/public/latest');
+    expect(latest.status).toBe(200);
+    expect((JSON.parse(latest.body) as { round: number }).round).toBeGreaterThan(0);
     const plan = cliJson(['plan', inv, ...PB, '--limit', 'node-1']);
     expect(plan.data.hosts.map((h) => [h.host, h.changes.length, h.execs])).toEqual([['node-1', 0, 1]]);
   }, 600_000);

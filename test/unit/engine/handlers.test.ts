@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { loadInventory } from '../../../src/inventory/load.js';
+import { loadLabInventory } from '../roles/helpers.js';
 import { loadPlaybook } from '../../../src/playbook/load.js';
 import { compile, type Compiled } from '../../../src/plan/compile.js';
 import { planFromProbe } from '../../../src/plan/planner.js';
@@ -86,7 +87,7 @@ describe('apply runs exactly the handlers the plan listed', () => {
 
 describe('the schedule with guarded changes (site roles)', () => {
   test('reload ssh runs right after each guarded sshd change; the others once, at the end of the play, in role order', async () => {
-    const site = await compile(loadInventory(path.join(repo, 'inventory/lab')), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { limit: 'bastion-1:drand-1', controllerAddresses: ['10.213.7.1'] });
+    const site = await compile(loadLabInventory(), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { limit: 'bastion-1:drand-1', controllerAddresses: ['10.213.7.1'] });
     const bastion = site.hosts.get('bastion-1')!;
     const all = bastion.resources.map((_, i) => i);
     const runs = scheduleHandlers(bastion, all);

@@ -25,7 +25,8 @@ const recording = (release: string, state: string, host: string) => read(`test/f
 const trixie = (state: string, host: string) => recording('debian-13', state, host);
 const bookwormFacts = () => read('test/fixtures/plan-in-effect/converged/node-1.json').facts;
 const SITE_HOSTS = ['bastion-1', 'monitor-1', 'drand-1', 'relay-1'];
-const site = path.join(repo, 'playbooks/site.yaml');
+// the site roles as recorded (the snapshot roles came later: see the fixture's comment)
+const site = path.join(repo, 'test/fixtures/plan-releases/site.yaml');
 /** the site compiled for each release (the fixture inventory pinned to it): roles see ctx.release */
 const compiledFor = new Map<string, Map<string, CompiledHost>>();
 /** the fixture inventory with every host's spec.os set to `os` (undefined: no pin) */

@@ -20,6 +20,9 @@ import bastion from '../../../roles/bastion/role.js';
 import drandNode from '../../../roles/drand-node/role.js';
 import snapshot from '../../../roles/snapshot/role.js';
 import snapshotServer from '../../../roles/snapshot-server/role.js';
+import { loadInventory } from '../../../src/inventory/load.js';
+import type { Inventory } from '../../../src/inventory/types.js';
+import { labSecretValues, LAB_SECRETS_SPEC } from '../../../src/lab/secrets.js';
 
 /** The repository root (this file runs from dist/test/unit/roles/). */
 export const repoRoot = (() => {
@@ -63,6 +66,25 @@ export const inventoryOf = (hosts: HostView[]): RoleContext<unknown>['inventory'
   hosts,
   group: (g: string) => hosts.filter((x) => x.groups.includes(g)),
 });
+
+/**
+ * A lab inventory (inventory/lab by default) as `lab up` leaves it: the secrets its
+ * secrets/lab-secrets.yaml lists, here with fixed test values instead of the lab's encrypted random
+ * ones (a fresh machine has no lab identity yet), as a secret vars source of each scope's hosts.
+ */
+export function loadLabInventory(dir = 'inventory/lab'): Inventory {
+  const inv = loadInventory(path.join(repoRoot, dir), { secrets: false });
+  const spec = path.join(inv.dir, 'secrets', LAB_SECRETS_SPEC);
+  if (!fs.existsSync(spec)) return inv;
+  for (const [scope, data] of Object.entries(labSecretValues(spec, () => 'unit-test-lab-secret-0123456789'))) {
+    for (const host of inv.hosts.values()) {
+      if (scope !== 'all' && scope !== host.name && !host.groups.includes(scope)) continue;
+      host.varSources.push({ file: path.join(inv.dir, 'secrets', `${scope}.age`), data, lineOf: () => undefined, secret: true });
+      for (const [role, vars] of Object.entries(data)) host.vars[role] = { ...(host.vars[role] as Record<string, unknown> | undefined), ...vars };
+    }
+  }
+  return inv;
+}
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 

@@ -1,7 +1,8 @@
 // inventory/prod, the example production inventory, checked OFFLINE with the real CLI
-// (`provision check`, which opens no connection): it is valid with the site playbook plus the relay
-// play (test/fixtures/prod/playbook.yaml); broken copies fail with messages that name the host, the
-// rule and the numbers. It uses documentation addresses only and is never contacted.
+// (`provision check`, which opens no connection): it is valid with the site playbook; broken copies
+// fail with messages that name the host, the rule and the numbers. It uses documentation addresses
+// only and is never contacted. Its secrets (the snapshot master) open with the EXAMPLE identity
+// test/fixtures/prod/example-age-identity.txt, the only recipient of inventory/prod/secrets.
 import { describe, test, expect, afterAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,13 +12,14 @@ import { parse } from 'yaml';
 import { repoRoot } from './helpers.js';
 
 const PROD = path.join(repoRoot, 'inventory/prod');
-const PLAYBOOK = path.join(repoRoot, 'test/fixtures/prod/playbook.yaml');
+const PLAYBOOK = path.join(repoRoot, 'playbooks/site.yaml');
+const IDENTITY = path.join(repoRoot, 'test/fixtures/prod/example-age-identity.txt');
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function check(dir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'check', dir, '--playbook', PLAYBOOK], {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'check', dir, '--playbook', PLAYBOOK, '--identity', IDENTITY], {
       cwd: repoRoot,
       env: { ...process.env, CI: 'true', PROVISION_ROLES_PATH: '' },
     });
@@ -42,16 +44,17 @@ function copyWith(edit: (hostsYaml: string) => string): string {
   return dir;
 }
 
-describe('inventory/prod with the site playbook and the relay play', () => {
+describe('inventory/prod with the site playbook', () => {
   test('passes `provision check`', async () => {
     const r = await check(PROD);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^relay-1: base, drand-http-relay — \d+ resources$/m);
     expect(r.stdout).toMatch(/^relay-2: base, drand-http-relay — \d+ resources$/m);
-    expect(r.stdout).toMatch(/^drand-3: base, drand-node — \d+ resources$/m);
-    expect(r.stdout).toMatch(/^bastion-2: base, bastion — \d+ resources$/m);
-    expect(r.stdout).toContain('(8 hosts, no connection opened)');
+    expect(r.stdout).toMatch(/^drand-3: base, drand-node, snapshot — \d+ resources$/m);
+    expect(r.stdout).toMatch(/^bastion-2: base, bastion, snapshot — \d+ resources$/m);
+    expect(r.stdout).toMatch(/^snapshot-1: base, snapshot-server — \d+ resources$/m);
+    expect(r.stdout).toContain('(9 hosts, no connection opened)');
     expect(r.stdout).not.toContain('!'); // no sizing warnings: every host is sized for its roles
   });
 
