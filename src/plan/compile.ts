@@ -58,6 +58,8 @@ export interface CompiledHost {
 export interface ValueEnv {
   rolesOf: Map<string, HostRole[]>;
   hostExists(name: string): boolean;
+  /** the accounts every role of the playbook declares (ctx.systemAccounts): one list for the whole inventory */
+  systemAccounts: string[];
   values: ValueTable;
   /** role → fact → parsed value; undefined before the probe */
   facts?: Map<string, Map<string, unknown>>;
@@ -162,7 +164,8 @@ export async function compile(inv: Inventory, pb: Playbook, opts: CompileOptions
   const hostList = [...views.values()];
   const inventoryView = { hosts: hostList, group: (g: string) => hostList.filter((h) => h.groups.includes(g)) };
   const hosts = new Map<string, CompiledHost>();
-  const env: ValueEnv = { rolesOf, hostExists: (h) => inv.hosts.has(h), values: new Map() };
+  const systemAccounts = [...new Set([...rolesOf.values()].flatMap((l) => l.flatMap((hr) => hr.role.accounts ?? [])))].sort();
+  const env: ValueEnv = { rolesOf, hostExists: (h) => inv.hosts.has(h), systemAccounts, values: new Map() };
   for (const name of inRun) {
     const host = inv.hosts.get(name)!;
     const roleList = (rolesOf.get(name) ?? []).filter((r) => plays.some((p) => p.index === r.play && p.hosts.includes(name)));
@@ -245,7 +248,7 @@ function compileHost(
     host: view,
     inventory,
     loginUser: host.user,
-    systemAccounts: [...new Set([...env.rolesOf.values()].flatMap((l) => l.flatMap((hr) => hr.role.accounts ?? [])))].sort(),
+    systemAccounts: env.systemAccounts,
     controllerAddresses,
     release,
     repoPath: (rel: string) => path.join(repoRoot, rel),
