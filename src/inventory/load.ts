@@ -8,13 +8,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProblemList, describeValue } from '../input/errors.js';
+import { ProblemList, describeValue, displayPath } from '../input/errors.js';
 import { readYamlFile } from '../input/yaml-file.js';
 import { checkSchema } from '../input/schema-check.js';
 import { HostsFileSchema, type HostsFile, type GroupEntry } from './schema.js';
 import type { Group, Host, Inventory, VarSource } from './types.js';
 import { deepMerge, isPlainObject } from './merge.js';
 import { decryptScope, identityFile, secretScopes, scopeFile } from '../secrets/store.js';
+import { LAB_SECRETS_SPEC, missingLabSecrets } from '../lab/secrets.js';
 import { InputError } from '../input/errors.js';
 
 export interface LoadOptions {
@@ -194,6 +195,13 @@ function loadVarsDir(varsDir: string, known: Set<string>, kind: 'group' | 'host'
 /** secrets/<group or host>.age, decrypted in memory: one more vars source per scope. */
 function loadSecrets(dir: string, known: Set<string>, given: string | undefined, isLab: boolean, problems: ProblemList): Map<string, VarSource> {
   const out = new Map<string, VarSource>();
+  // A lab inventory's secrets are made by `lab up` on each machine: say so, rather than let every
+  // role var they carry be reported missing.
+  if (isLab) {
+    for (const scope of missingLabSecrets(dir)) {
+      problems.add({ file: scopeFile(dir, scope), at: '', expected: `the lab secrets listed in secrets/${LAB_SECRETS_SPEC}, which \`provision lab up ${displayPath(dir)}\` generates on this machine`, found: 'no such file yet' });
+    }
+  }
   const scopes = secretScopes(dir);
   if (scopes.length === 0) return out;
   const identity = identityFile(given, isLab);

@@ -48,6 +48,13 @@ export function ensureLabSecrets(invDir: string, emit: LabEmit, identity = LAB_I
   }
 }
 
+/** The scopes secrets/lab-secrets.yaml lists whose file is not there yet (`lab up` has not made them on this machine). */
+export function missingLabSecrets(invDir: string): string[] {
+  const spec = path.join(secretsDir(invDir), LAB_SECRETS_SPEC);
+  if (!fs.existsSync(spec)) return [];
+  return Object.keys(parseYamlText(fs.readFileSync(spec, 'utf8')) ?? {}).filter((scope) => !fs.existsSync(scopeFile(invDir, scope)));
+}
+
 /**
  * The values secrets/lab-secrets.yaml asks for, scope → role → var → value: random unless `value`
  * gives one (the unit tests compile a lab inventory with fixed values this way).

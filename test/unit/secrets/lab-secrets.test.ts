@@ -6,6 +6,8 @@ import path from 'node:path';
 import { describe, test, expect } from '@jest/globals';
 import { ensureLabSecrets } from '../../../src/lab/secrets.js';
 import { decryptScope } from '../../../src/secrets/store.js';
+import { loadInventory } from '../../../src/inventory/load.js';
+import { InputError } from '../../../src/input/errors.js';
 import type { LabEvent } from '../../../src/lab/index.js';
 
 describe('lab secrets', () => {
@@ -46,5 +48,20 @@ describe('lab secrets', () => {
     expect(data['snapshot-server']!.master).toBe(data['snapshot']!.master);
     fs.writeFileSync(path.join(dir, 'secrets/lab-secrets.yaml'), 'x:\n  a: [{ k: b.k }]\n');
     expect(() => ensureLabSecrets(dir, () => {}, identity)).toThrow(/x\.a\.k is the same as "b\.k", which this scope does not generate/);
+  });
+
+  test('before `lab up` made them, loading the lab inventory names the missing file and the command that makes it, not every var it would carry', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-labsec-'));
+    fs.cpSync('inventory/lab', dir, { recursive: true, filter: (f) => !f.endsWith('.age') && path.basename(f) !== 'recipients' });
+    let err: unknown;
+    try {
+      loadInventory(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).problems).toEqual([
+      expect.objectContaining({ file: path.join(dir, 'secrets/all.age'), expected: expect.stringContaining(`\`provision lab up ${dir}\` generates on this machine`), found: 'no such file yet' }),
+    ]);
   });
 });
