@@ -340,7 +340,10 @@ async function runProvision(bf: BenchFleet, scenario: Scenario, rep: number, mod
 let controlSeq = 0;
 async function runAnsible(bf: BenchFleet, scenario: Scenario, rep: number, timeoutMs = RUN_TIMEOUT_MS): Promise<RunRecord> {
   const n = bf.nodes.length;
-  const controlDir = path.join(bf.ansibleDir, `cp-${process.pid}-${++controlSeq}`);
+  // Short: a ControlPath socket ("<dir>/jump-<40 hex>.<16 random>" while it is made) must fit the
+  // 108 bytes of a Unix socket address; under a worktree's bench/.work it did not, and every
+  // Ansible connection failed ("kex_exchange_identification: Connection closed by remote host").
+  const controlDir = path.join(os.tmpdir(), `prvb-${process.pid}-${++controlSeq}`);
   const cfg = writeAnsibleCfg(bf, n, controlDir);
   const closeMasters = async () => {
     // ControlPersist masters outlive ansible-playbook; their CPU belongs to the run: close them now.
