@@ -10,6 +10,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, type Measured } from './lib/measure.js';
 import { median, round } from './lib/stats.js';
+import { onHosts } from './lib/remote.js';
+import { loadInventory } from '../src/inventory/load.js';
+import { loadPlaybook } from '../src/playbook/load.js';
+import { compile } from '../src/plan/compile.js';
+import { buildProbeScript } from '../src/plan/probe-script.js';
+import { sh } from '../src/shell/quote.js';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,6 +51,53 @@ async function apply(what: string, expect: 'changed' | 'unchanged'): Promise<{ m
   return { m, hosts, load1 };
 }
 
+/**
+ * Where a no-op probe's host time goes: each resource's probe section of one host, and the facts,
+ * run `runs` times ON the host (one SSH exec for all), host CPU of the runs (children's user + sys
+ * from /proc/$$/stat) and wall (date +%s%N). Summed per resource type, largest first.
+ */
+async function probeCost(hostName: string, runs: number): Promise<Record<string, unknown>> {
+  const c = await compile(loadInventory(inv), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { controllerAddresses: ['10.213.7.1'] });
+  const ch = c.hosts.get(hostName);
+  if (!ch) throw new Error(`${hostName} is not in ${inv}`);
+  const parts: [string, string][] = [['facts', buildProbeScript({ resources: [], health: [], diskPaths: ch.diskPaths, withFacts: true }).script]];
+  ch.resources.forEach((r) => parts.push([`${r.type} ${r.id}`, buildProbeScript({ resources: [r], health: [], diskPaths: [], withFacts: false }).script]));
+  const full = buildProbeScript({ resources: ch.resources, health: [], diskPaths: ch.diskPaths, withFacts: true, extras: ch.extras }).script;
+  parts.push(['(whole probe)', full]);
+  const lines = ['set -e', 'd=$(mktemp -d)', 'clk=$(getconf CLK_TCK)', 'cpu() { read -r _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ cu cs _ </proc/$$/stat; echo $((cu + cs)); }'];
+  parts.forEach(([, script], i) => lines.push(`printf '%s' ${sh(Buffer.from(script).toString('base64'))} | base64 -d >"$d/${i}"`));
+  lines.push(
+    `for i in $(seq 0 ${parts.length - 1}); do c0=$(cpu); t0=$(date +%s%N)`,
+    `  for k in $(seq ${runs}); do sh -s <"$d/$i" >/dev/null 2>&1 || true; done`,
+    `  t1=$(date +%s%N); c1=$(cpu); echo "$i $(( (t1 - t0) / 1000 )) $(( (c1 - c0) * 1000 / clk ))"`,
+    'done',
+    'rm -rf "$d"',
+  );
+  const r = (await onHosts(inv, [hostName], () => lines.join('\n') + '\n')).get(hostName)!;
+  if (r.code !== 0) throw new Error(`probe cost on ${hostName}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
+  const per = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number))
+    .map(([i, us, cpuMs]) => ({ what: parts[i!]![0], wallMs: us! / 1000 / runs, cpuMs: cpuMs! / runs }));
+  const byType = new Map<string, { n: number; wallMs: number; cpuMs: number }>();
+  for (const p of per.filter((x) => x.what !== '(whole probe)')) {
+    const t = p.what.split(' ')[0]!;
+    const s = byType.get(t) ?? { n: 0, wallMs: 0, cpuMs: 0 };
+    byType.set(t, { n: s.n + 1, wallMs: s.wallMs + p.wallMs, cpuMs: s.cpuMs + p.cpuMs });
+  }
+  const rnd = <T extends { wallMs: number; cpuMs: number }>(x: T) => ({ ...x, wallMs: round(x.wallMs, 1), cpuMs: round(x.cpuMs, 1) });
+  return {
+    host: hostName,
+    runs,
+    resources: ch.resources.length,
+    scriptBytes: full.length,
+    whole: rnd(per.find((p) => p.what === '(whole probe)')!),
+    byType: [...byType].map(([type, s]) => rnd({ type, ...s })).sort((a, b) => b.wallMs - a.wallMs),
+    top: per.filter((p) => p.what !== '(whole probe)').sort((a, b) => b.wallMs - a.wallMs).slice(0, 10).map(rnd),
+  };
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root: the lab boots containers');
   lab('down', inv, '--wipe'); // fresh disks: the first apply is the site's first
@@ -55,6 +108,8 @@ async function main(): Promise<void> {
     const first = await apply('first apply', 'changed');
     const noop: Awaited<ReturnType<typeof apply>>[] = [];
     for (let i = 0; i < RUNS; i++) noop.push(await apply(`no-op #${i + 1}`, 'unchanged'));
+    const cost = await probeCost('drand-1', 10);
+    log(`probe cost on drand-1: ${JSON.stringify(cost)}`);
     const med = (f: (r: (typeof noop)[number]) => number) => round(median(noop.map(f)), 3);
     console.log(
       JSON.stringify(
@@ -63,6 +118,7 @@ async function main(): Promise<void> {
           hosts: first.hosts.length,
           bootMs,
           first: { wallMs: round(first.m.wallMs), cpuMs: round(first.m.cpu.totalMs), maxRssMB: round(first.m.mem.maxRssMB), execs: Object.fromEntries(first.hosts.map((h) => [h.host, h.execs])), changes: Object.fromEntries(first.hosts.map((h) => [h.host, h.changes.length])), load1: round(first.load1, 2) },
+          probeCost: cost,
           noop: {
             runs: noop.length,
             wallMs: med((r) => r.m.wallMs),
