@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: provision against Ansible on the bench's own lab fleet (bastion + N drand nodes
-// behind it, bridge prvbench0, 10.213.50.0/24). For each N, three kinds of run, each measured for
-// both tools with the same desired state (role drand-node / bench/ansible/site.yml):
-//   first    — the first apply on fresh hosts (the fleet is wiped and booted again before each one);
+// behind it, bridge prvbench0, 10.213.50.0/24). For each N the fleet is booted once and converged,
+// untimed, by provision with bench/provision-site.yaml (base + drand-node: base renders drand-node's
+// firewall openings). Then three kinds of run, each measured for both tools reaching the same state
+// (provision: base + drand-node; Ansible: bench/ansible/site.yml, drand-node's part only):
+//   first    — drand-node added to a base host: before each one, drand-node's part is stripped from
+//              every node over SSH (bench/lib/strip.ts), untimed, and `provision plan` must find
+//              only drand-node's resources to do;
 //   nochange — a run that changes nothing;
 //   drift    — a run that repairs one drifted file per host (drand.service edited over SSH first).
 // Figures: wall time, controller CPU (user+sys of every process the tool started), peak memory,
@@ -25,11 +29,15 @@ import { analyseProfile } from './lib/cpuprofile.js';
 import { startAptProxy, type AptProxy } from './lib/aptproxy.js';
 import { APT_CACHE_PORT } from '../src/lab/aptcache.js';
 import { gatewayOf } from '../src/inventory/lab-network.js';
+import { loadInventory } from '../src/inventory/load.js';
+import { loadPlaybook } from '../src/playbook/load.js';
+import { compile } from '../src/plan/compile.js';
+import { checkStripPlan, STRIP_DRAND_NODE } from './lib/strip.js';
 
 type Tool = 'provision' | 'ansible';
 type Scenario = 'first' | 'nochange' | 'drift';
 const SCENARIOS: Scenario[] = ['first', 'nochange', 'drift'];
-const SCENARIO_LABEL: Record<Scenario, string> = { first: 'first apply (fresh hosts)', nochange: 'no change', drift: 'repair 1 drifted file/host' };
+const SCENARIO_LABEL: Record<Scenario, string> = { first: 'first apply (drand-node on a base host)', nochange: 'no change', drift: 'repair 1 drifted file/host' };
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'); // dist/bench/run.js → repo
 const work = path.join(repo, 'bench', '.work');
@@ -62,7 +70,7 @@ interface RunRecord {
   load1: number;
   /** killed after its time limit (a hang) */
   timedOut?: boolean;
-  /** first applies: which try this was (a hung one is done again on a fresh fleet) */
+  /** first applies: which try this was (a hung one is done again after another strip) */
   attempt?: number;
 }
 
@@ -95,7 +103,7 @@ function parseOpts(argv: string[]): Opts {
     console.log(
       'usage: npm run bench -- [--sizes 1,10,20,50] [--runs 3] [--first-runs K] [--tools provision,ansible]\n' +
         '                        [--only first,nochange,drift] [--no-profile] [--keep]\n' +
-        '  --first-runs K  first applies per tool and size (each needs a freshly booted fleet); default --runs;\n' +
+        '  --first-runs K  first applies (drand-node added to base hosts) per tool and size; default --runs;\n' +
         '                  one value per size also works: --sizes 1,10,20,50 --first-runs 3,3,3,1\n' +
         '  --keep          leave the last fleet running (default: always brought down and wiped)',
     );
@@ -213,7 +221,7 @@ async function downWithRetry(fleet: BenchFleet['fleet']): Promise<void> {
   }
 }
 
-/** Wipe and boot the whole fleet: every first apply gets brand-new hosts. Returns the boot time. */
+/** Wipe and boot the whole fleet (once per size). Returns the boot time. */
 async function freshFleet(bf: BenchFleet): Promise<number> {
   checkAbort();
   await stopAptProxy();
@@ -221,16 +229,14 @@ async function freshFleet(bf: BenchFleet): Promise<number> {
   checkAbort();
   const r = await labUp(bf.fleet, { installDeps: true }, labLog);
   checkAbort();
-  // Two changes to the fresh nodes, the same for both tools and managed by neither:
-  //  - apt goes through the bench's apt proxy (bench/lib/aptproxy.ts) in front of the lab's cache;
-  //  - the sample node logs every session it starts: the exec count, measured the same way for both.
+  // One change to the fresh nodes, the same for both tools and managed by neither: apt goes through
+  // the bench's apt proxy (bench/lib/aptproxy.ts) in front of the lab's cache. (The exec count needs
+  // sshd's `LogLevel VERBOSE`: base sets it on every node; a drop-in of the bench's own in
+  // sshd_config.d would be quarantined by base as a file provision did not write.)
   const gw = gatewayOf(bf.fleet.network);
   aptProxy = await startAptProxy(gw, BENCH_APT_PROXY_PORT, { host: gw, port: APT_CACHE_PORT });
-  const res = await onHosts(bf.invDir, bf.nodes.map((h) => h.name), (h) =>
-    [
-      `printf '%s\\n' 'Acquire::http::Proxy "${aptProxy!.url}";' >/etc/apt/apt.conf.d/99bench-apt-proxy`,
-      ...(h === SAMPLE ? ["printf 'LogLevel VERBOSE\\n' >/etc/ssh/sshd_config.d/99-bench-count-sessions.conf && systemctl reload ssh"] : []),
-    ].join('\n'),
+  const res = await onHosts(bf.invDir, bf.nodes.map((h) => h.name), () =>
+    `printf '%s\\n' 'Acquire::http::Proxy "${aptProxy!.url}";' >/etc/apt/apt.conf.d/99bench-apt-proxy`,
   );
   assertAllOk('preparing the fresh nodes', res);
   // Ansible's forks open one ProxyJump connection each through the bastion at once: past sshd's
@@ -265,6 +271,38 @@ async function drift(bf: BenchFleet, tag: string): Promise<void> {
   const res = await onHosts(bf.invDir, bf.nodes.map((n) => n.name), () => `printf '%s\\n' '# edited by hand (bench drift ${tag})' >>/etc/systemd/system/drand.service`);
   assertAllOk('drift', res);
   await sleep(1100); // the drift's own sessions stay out of the run's sshd-log window
+}
+
+/** resource id → role, per node: which role each planned change belongs to (compiled offline, as `provision check` does) */
+async function rolesOfResources(bf: BenchFleet): Promise<Map<string, Map<string, string>>> {
+  const c = await compile(loadInventory(bf.invDir), loadPlaybook(providerPlaybook), { controllerAddresses: [gatewayOf(bf.fleet.network)] });
+  return new Map([...c.hosts].map(([name, h]) => [name, h.roleOf]));
+}
+
+/** Untimed: every node back to "base converged, drand-node not yet added" (bench/lib/strip.ts), checked by a plan. */
+async function stripDrandNode(bf: BenchFleet, roleOf: Map<string, Map<string, string>>): Promise<Record<string, unknown>> {
+  const t0 = Date.now();
+  assertAllOk('stripping drand-node', await onHosts(bf.invDir, bf.nodes.map((n) => n.name), () => STRIP_DRAND_NODE));
+  const stripMs = Date.now() - t0;
+  const m = await measure(process.execPath, [cli, 'plan', bf.invDir, '--playbook', providerPlaybook, '--json', '--forks', String(bf.nodes.length)], { cwd: repo, timeoutMs: RUN_TIMEOUT_MS });
+  let hosts: { host: string; result: string; changes: { id: string }[]; error?: string }[];
+  try {
+    hosts = (JSON.parse(m.stdout) as { hosts: typeof hosts }).hosts;
+  } catch {
+    throw new Error(`provision plan after the strip: exit ${m.code}, no JSON: ${(m.stderr || m.stdout).trim().slice(-600)}`);
+  }
+  const failed = hosts.filter((h) => h.error);
+  if (failed.length) throw new Error(`provision plan after the strip failed on ${failed.map((h) => `${h.host}: ${h.error}`).slice(0, 3).join('; ')}`);
+  const c = checkStripPlan(hosts, bf.nodes.map((n) => n.name), (h) => roleOf.get(h) ?? new Map());
+  if (c.foreign.length || c.untouched.length) {
+    throw new Error(
+      `after the strip, provision plan must find only drand-node's resources to do: ` +
+        `${c.foreign.slice(0, 5).map((f) => `${f.host} ${f.id} (${f.role})`).join(', ') || 'no foreign change'}; nodes with nothing to do: ${c.untouched.join(', ') || 'none'}`,
+    );
+  }
+  const perHost = spread(hosts.filter((h) => bf.nodes.some((n) => n.name === h.host)).map((h) => h.changes.length));
+  log(`stripped drand-node from ${bf.nodes.length} node(s) in ${fmtSeconds(stripMs)}; plan: ${perHost.median} drand-node changes/node, nothing of base; left as is: ${c.keptIds.join(', ') || 'nothing'}`);
+  return { stripMs, planMs: m.wallMs, changesPerNode: perHost, kept: c.keptIds };
 }
 
 const spread = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
@@ -302,7 +340,10 @@ async function runProvision(bf: BenchFleet, scenario: Scenario, rep: number, mod
 let controlSeq = 0;
 async function runAnsible(bf: BenchFleet, scenario: Scenario, rep: number, timeoutMs = RUN_TIMEOUT_MS): Promise<RunRecord> {
   const n = bf.nodes.length;
-  const controlDir = path.join(bf.ansibleDir, `cp-${process.pid}-${++controlSeq}`);
+  // Short: a ControlPath socket ("<dir>/jump-<40 hex>.<16 random>" while it is made) must fit the
+  // 108 bytes of a Unix socket address; under a worktree's bench/.work it did not, and every
+  // Ansible connection failed ("kex_exchange_identification: Connection closed by remote host").
+  const controlDir = path.join(os.tmpdir(), `prvb-${process.pid}-${++controlSeq}`);
   const cfg = writeAnsibleCfg(bf, n, controlDir);
   const closeMasters = async () => {
     // ControlPersist masters outlive ansible-playbook; their CPU belongs to the run: close them now.
@@ -355,7 +396,7 @@ function describe(r: RunRecord): string {
   );
 }
 
-async function benchSize(n: number, opts: Opts, records: RunRecord[], boots: { nodes: number; hosts: number; seconds: number }[]): Promise<void> {
+async function benchSize(n: number, opts: Opts, records: RunRecord[], boots: { nodes: number; hosts: number; seconds: number }[], setups: Record<string, unknown>[], strips: Record<string, unknown>[]): Promise<void> {
   const bf = writeFleet(work, repo, n);
   current = bf;
   const push = (r: RunRecord) => {
@@ -367,25 +408,33 @@ async function benchSize(n: number, opts: Opts, records: RunRecord[], boots: { n
   // Order: alternate which tool goes first; the last first apply is provision's, so the no-change
   // runs start on a fleet provision converged (Ansible must then report changed=0 on it).
   const order = (rep: number): Tool[] => (rep % 2 === 0 ? ['ansible', 'provision'] : ['provision', 'ansible']).filter((t) => opts.tools.includes(t as Tool)) as Tool[];
-  let booted = false;
+  // Once per size: fresh hosts, then base + drand-node converged by provision, untimed.
+  log(`${n} nodes: fresh fleet`);
+  const secs = await freshFleet(bf);
+  boots.push({ nodes: n, hosts: n + 1, seconds: secs });
+  log(`${n + 1} hosts up in ${secs} s; converging base + drand-node (untimed)`);
+  const setup = await runProvision(bf, 'first', -1);
+  if (!setup.ok) throw new Error(`could not converge the fleet (base + drand-node): ${setup.error}`);
+  setups.push({ nodes: n, wallMs: setup.wallMs, execs: setup.jsonExecs, changed: setup.changed });
+  log(`converged in ${fmtSeconds(setup.wallMs)} (changes/node ${setup.changed.median})`);
   if (opts.only.includes('first')) {
+    const roleOf = await rolesOfResources(bf);
     for (let rep = 0; rep < firstRuns; rep++) {
       for (const tool of order(firstRuns % 2 === 0 ? rep + 1 : rep)) {
-        // A first apply that hangs (apt-get update stuck on the lab's apt cache: see bench/lib/aptproxy.ts) is
-        // killed after firstTimeout, recorded as failed, and done again on a fresh fleet (twice at most).
+        // A first apply that hangs (apt: see bench/lib/aptproxy.ts) is killed after its time limit,
+        // recorded as failed, and done again after another strip (twice at most).
         for (let attempt = 1; attempt <= 3; attempt++) {
-          log(`${n} nodes: fresh fleet for ${tool}'s first apply #${rep + 1}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-          const secs = await freshFleet(bf);
-          boots.push({ nodes: n, hosts: n + 1, seconds: secs });
-          log(`${n + 1} hosts up in ${secs} s`);
-          booted = true;
+          checkAbort();
+          log(`${n} nodes: drand-node stripped for ${tool}'s first apply #${rep + 1}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+          const strip = await stripDrandNode(bf, roleOf);
+          strips.push({ nodes: n, ...strip });
           checkAbort();
           const timeoutMs = (180 + 12 * n) * 1000;
           let r: RunRecord;
           if (tool === 'provision') r = await runProvision(bf, 'first', rep, 'apply', timeoutMs);
           else {
             r = await runAnsible(bf, 'first', rep, timeoutMs);
-            // Same desired state? provision must find nothing to change on what Ansible made.
+            // Same state? provision (base + drand-node) must find nothing to change on what Ansible made.
             if (r.ok) {
               const plan = await runProvision(bf, 'first', rep, 'plan');
               r.provisionPlanClean = plan.ok && plan.changed.max === 0;
@@ -398,15 +447,6 @@ async function benchSize(n: number, opts: Opts, records: RunRecord[], boots: { n
         }
       }
     }
-  }
-  if (!booted) {
-    log(`${n} nodes: fresh fleet`);
-    boots.push({ nodes: n, hosts: n + 1, seconds: await freshFleet(bf) });
-  }
-  if (!opts.only.includes('first')) {
-    // converge once, untimed, so no-change and drift runs have something to keep
-    const r = opts.tools.includes('provision') ? await runProvision(bf, 'first', -1) : await runAnsible(bf, 'first', -1);
-    if (!r.ok) throw new Error(`could not converge the fleet: ${r.error}`);
   }
   for (const scenario of ['nochange', 'drift'] as Scenario[]) {
     if (!opts.only.includes(scenario)) continue;
@@ -516,12 +556,14 @@ async function main(): Promise<number> {
   log(`machine: ${JSON.stringify(info)}`);
   const records: RunRecord[] = [];
   const boots: { nodes: number; hosts: number; seconds: number }[] = [];
+  const setups: Record<string, unknown>[] = [];
+  const strips: Record<string, unknown>[] = [];
   let prof: Record<string, unknown> | null = null;
   const started = Date.now();
   const sizes = [...opts.sizes].sort((a, b) => a - b);
   const write = () => {
     const rows = summarise(records, sizes);
-    const out = { machine: { ...info, load1AtEnd: round(os.loadavg()[0]!, 2) }, options: opts, minutes: round((Date.now() - started) / 60000, 1), summary: rows, boots, profile: prof, aptProxy: aptProxyStats, runs: records };
+    const out = { machine: { ...info, load1AtEnd: round(os.loadavg()[0]!, 2) }, options: opts, minutes: round((Date.now() - started) / 60000, 1), summary: rows, boots, setups, strips, profile: prof, aptProxy: aptProxyStats, runs: records };
     fs.writeFileSync(path.join(repo, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
     fs.writeFileSync(path.join(work, 'table.md'), renderTable(rows) + '\n');
     return rows;
@@ -532,7 +574,7 @@ async function main(): Promise<number> {
     // In the order given (--sizes 50,20,10,1 gets the big figures first); results.json after each size.
     for (const n of opts.sizes) {
       checkAbort();
-      await benchSize(n, opts, records, boots);
+      await benchSize(n, opts, records, boots, setups, strips);
       if (opts.profile && opts.tools.includes('provision') && n === Math.max(...sizes)) {
         checkAbort();
         log(`profiling provision on ${n} nodes`);

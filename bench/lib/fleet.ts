@@ -68,6 +68,10 @@ export function writeFleet(work: string, repo: string, n: number): BenchFleet {
   fs.writeFileSync(
     path.join(invDir, 'group_vars', 'drand_nodes.yaml'),
     [
+      // base as the lab site configures it for drand nodes (inventory/lab/group_vars), without the
+      // monitoring host and log host the bench fleet does not have
+      'base:',
+      '  scheduled_restarts: [drand.service]',
       'drand-node:',
       `  binary: { file: ${binary}, sha256: ${pin} }`,
       '  extra_packages: [python3]',
