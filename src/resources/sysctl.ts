@@ -26,6 +26,9 @@ const normalize = (v: string): string => v.trim().split(/\s+/).join(' ');
 
 export const sysctlPath = (key: string): string => `/etc/sysctl.d/60-provision-${key}.conf`;
 
+/** Where the kernel shows a key (what sysctl(8) reads: the dots are directories). */
+const procPath = (key: string): string => `/proc/sys/${key.replace(/\./g, '/')}`;
+
 export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
   const type = 'sysctl';
   const key = opts?.key;
@@ -49,7 +52,9 @@ export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
   const probe = (): string =>
     [
       fileProbe(spec),
-      `if v=$(sysctl -n ${sh(key)} 2>/dev/null); then printf 'live '; printf '%s' "$v" | tr '\\t\\n' '  '; echo; else echo nokey; fi`,
+      // the live value from /proc/sys with one `cat` (`sysctl -n | tr` cost two more processes a key:
+      // base's 28 sysctls made a third of a node's probe); the subshell joins its words on one line
+      `if v=$(cat ${sh(procPath(key))} 2>/dev/null); then (set -f; set -- $v; printf 'live %s\\n' "$*"); else echo nokey; fi`,
     ].join('\n');
 
   const parse = (stdout: string): SysctlState => {

@@ -3,6 +3,7 @@ import * as r from '../../../src/resources/index.js';
 import type { NftablesState } from '../../../src/resources/index.js';
 import { ROOT, RULESET } from '../../fixtures/probes/cases.js';
 import { changed, probed } from './fixture.js';
+import { runProbe } from './local-sh.js';
 
 describe('systemdUnit', () => {
   test('missing unit → create it, then daemon-reload', () => {
@@ -98,6 +99,14 @@ describe('sysctl', () => {
     expect(changed('sysctl', 'no-such-key').summary).toBe(
       'set net.ipv4.no_such_key: (no such key) → 1 (unknown to this kernel: apply will fail), persist in /etc/sysctl.d/60-provision-net.ipv4.no_such_key.conf',
     );
+  });
+
+  test("the probe reads this machine's kernel: a multi-number value on one line, an unknown key as none", () => {
+    const live = (key: string) => r.sysctl({ key, value: 1 }).parse(runProbe(r.sysctl({ key, value: 1 }).probe()).stdout, 0).live;
+    // /proc/sys shows the two numbers tab-separated; the probe joins them with a space
+    expect(live('net.ipv4.ip_local_port_range')).toMatch(/^\d+ \d+$/);
+    expect(live('kernel.ostype')).toBe('Linux');
+    expect(live('net.ipv4.no_such_key')).toBeUndefined();
   });
 
   test('live value differs → sysctl -w before persisting', () => {
