@@ -42,7 +42,8 @@ export function metaProbe(p: string, follow = false): string {
     tests,
     `echo "kind $k"`,
     `case $k in`,
-    `  file|dir) stat ${follow ? '-L ' : ''}-c 'stat %U %G %u %g %a %s' -- "$p" ;;`,
+    // kept in $st: a file's probe compares its size (the last field) before reading it
+    `  file|dir) st=$(stat ${follow ? '-L ' : ''}-c 'stat %U %G %u %g %a %s' -- "$p") && printf '%s\\n' "$st" ;;`,
     `  missing) [ -d ${sh(path.posix.dirname(p))} ] || echo noparent ;;`,
     `esac`,
   ].join('\n');

@@ -33,11 +33,24 @@ export function fileProbe(f: ManagedFile): string {
   if (f.content !== undefined) {
     const showContent = f.sensitive
       ? ''
-      : `\n  if [ "$h" != ${sha256(f.content)} ] && [ "$(stat -c %s -- "$p")" -le ${MAX_SHOWN_BYTES} ]; then printf 'content '; base64 -w0 <"$p"; echo; fi`;
+      : `\n  if [ "$h" != ${sha256(f.content)} ] && [ "\${st##* }" -le ${MAX_SHOWN_BYTES} ]; then printf 'content '; base64 -w0 <"$p"; echo; fi`;
     // sha256sum prints "HASH  -": the shell cuts it, no pipe and no cut process
-    lines.push(`if [ "$k" = file ]; then\n  h=$(sha256sum <"$p"); h=\${h%% *}\n  echo "sha256 $h"${showContent}\nfi`);
+    const hash = `h=$(sha256sum <"$p"); h=\${h%% *}`;
+    const one = oneLine(f);
+    // a one-line file (a sysctl's, a drop-in's) is compared by the shell itself: the right size and
+    // the right first line are the whole content, so its hash is the desired one, with no process
+    const compute = one === undefined ? hash : `if [ "\${st##* }" = ${f.content.length} ] && IFS= read -r l <"$p" && [ "$l" = ${sh(one)} ]; then h=${sha256(f.content)}; else ${hash}; fi`;
+    lines.push(`if [ "$k" = file ]; then\n  ${compute}\n  echo "sha256 $h"${showContent}\nfi`);
   }
   return lines.join('\n');
+}
+
+/** The desired content's one line (without its newline) when the shell can compare it exactly: printable ASCII, not sensitive. */
+function oneLine(f: ManagedFile): string | undefined {
+  const c = f.content;
+  if (!c || f.sensitive || c.length > 4096 || c[c.length - 1] !== 0x0a) return undefined;
+  for (let i = 0; i < c.length - 1; i++) if (c[i]! !== 0x09 && (c[i]! < 0x20 || c[i]! > 0x7e)) return undefined;
+  return c.subarray(0, c.length - 1).toString('ascii');
 }
 
 export function parseFileState(out: ProbeOutput): FileState {

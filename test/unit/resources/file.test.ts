@@ -1,7 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, test, expect } from '@jest/globals';
 import * as r from '../../../src/resources/index.js';
 import { HOSTILE, ROOT } from '../../fixtures/probes/cases.js';
 import { changed, probed } from './fixture.js';
+import { runProbe } from './local-sh.js';
 
 describe('file: parse + diff of recorded probes', () => {
   test('missing file → create with the whole content as added lines', () => {
@@ -138,5 +143,22 @@ describe('file: input validation', () => {
 
   test('mode 644 is read as 0644', () => {
     expect(r.file({ path: '/etc/motd', mode: '644' }).apply({ kind: 'missing' })).toContain('chmod -- 00644 "$t"');
+  });
+});
+
+describe('file: a one-line file compared by the shell, without sha256sum', () => {
+  // run with this machine's sh on real files: the hash the probe reports must be the file's own
+  test('only the exact bytes count as the desired content', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-oneline-'));
+    const want = 'net.ipv4.ip_forward = 1\n';
+    const res = r.file({ path: `${dir}/f.conf`, content: want });
+    const cases = { exact: want, 'no newline': 'net.ipv4.ip_forward = 1x', 'a NUL': 'net.ipv4.ip_forward =\0 1\n', 'an extra line': `${want}\n`, 'another value': 'net.ipv4.ip_forward = 0\n', 'split in two lines': 'net.ipv4.ip_forw\nrd = 1\n' };
+    for (const [name, bytes] of Object.entries(cases)) {
+      fs.writeFileSync(`${dir}/f.conf`, bytes);
+      const state = res.parse(runProbe(res.probe()).stdout, 0);
+      expect({ name, sha256: state.sha256 }).toEqual({ name, sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+    // and the shell did the comparison: no sha256sum when the line is right
+    expect(res.probe()).toMatch(/IFS= read -r l <"\$p" && \[ "\$l" = 'net\.ipv4\.ip_forward = 1' \]; then h=/);
   });
 });
