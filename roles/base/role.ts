@@ -158,7 +158,7 @@ export default defineRole({
     });
     const settings = sshdSettings(sshdConf);
     res.push(
-      r.file({ path: `${SSHD_DROPIN_DIR}/10-provision.conf`, content: sshdConf, mode: '0644', validate: sshdValidate(), guard: true, notify: [RELOAD_SSH] }),
+      r.file({ path: `${SSHD_DROPIN_DIR}/10-provision.conf`, content: sshdConf, mode: '0600', validate: sshdValidate(), guard: true, notify: [RELOAD_SSH] }),
       // In effect: sshd reads every *.conf there, the first value wins — a file provision did not
       // write is moved aside (guarded: the login test follows, a failure puts it back).
       r.confDir({

@@ -130,7 +130,7 @@ export default defineRole({
       r.file({
         path: `${SSHD_DROPIN_DIR}/${BASTION_DROPIN}`,
         content: ctx.template('sshd-bastion.conf', { host: ctx.host.name, group: OPERATORS_GROUP, loginUser: ctx.loginUser }),
-        mode: '0644',
+        mode: '0600',
         validate: sshdValidate(),
         guard: true,
         notify: [RELOAD_SSH],

@@ -8,7 +8,9 @@
 //   base.security_updates is hold, installed by apply, and the daemon on the replaced library is
 //   restarted — or only listed when the inventory schedules its restart.
 // - The rest of the baseline in effect: sysctls, umask 027 in a login shell, the banner before
-//   login, no core dumps, process accounting recording, the integrity timer and its report.
+//   login, no core dumps, process accounting recording, the integrity timer and its report,
+//   login.defs as useradd reads it, idle shells ending, modprobe refusing unused modules, cron and
+//   at for root only, sshd_config root-only.
 // A no-op plan stays one exec.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, test, expect } from '@jest/globals';
 import { cliJson, ssh, LAB_KEY, useFleet } from './helpers.js';
 import { SSH_CRYPTO } from '../../roles/base/sshd.js';
-import { DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS } from '../../roles/base/baseline.js';
+import { CRON_MODES, DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS, SHA_CRYPT_ROUNDS, SHELL_TIMEOUT, UNUSED_MODULES } from '../../roles/base/baseline.js';
 
 const inv = 'test/fixtures/e2e/hardening';
 const playbook = `${inv}/playbook.yaml`;
@@ -226,6 +228,47 @@ describe('the rest of the baseline, in effect', () => {
     expect(journal).toContain('integrity: changed /usr/bin/ischroot');
     // rsyslog has it too: what base.log_host forwards
     expect(must('grep -c "integrity: changed /usr/bin/ischroot" /var/log/syslog').trim()).not.toBe('0');
+  });
+
+  test('login.defs as shadow reads it: one UMASK line, a new account gets a 0750 home and a minimum password age', () => {
+    expect(must(`grep -E '^(UMASK|PASS_MIN_DAYS|SHA_CRYPT_(MIN|MAX)_ROUNDS)[[:space:]]' /etc/login.defs | sort`)).toBe(
+      `PASS_MIN_DAYS\t\t1\nSHA_CRYPT_MAX_ROUNDS\t\t${SHA_CRYPT_ROUNDS}\nSHA_CRYPT_MIN_ROUNDS\t\t${SHA_CRYPT_ROUNDS}\nUMASK\t\t027\n`,
+    );
+    try {
+      must('useradd -m e2e-defs');
+      expect(must('stat -c %a /home/e2e-defs')).toBe('750\n');
+      expect(must(`chage -l e2e-defs | grep '^Minimum'`)).toMatch(/: 1\n$/);
+    } finally {
+      on('userdel -r e2e-defs 2>/dev/null');
+    }
+  });
+
+  test('an interactive login shell ends when idle: TMOUT readonly and exported', () => {
+    expect(must(`bash -lc 'echo "$TMOUT"; readonly -p | grep -c " TMOUT="; env | grep -c "^TMOUT="'`)).toBe(`${SHELL_TIMEOUT}\n1\n1\n`);
+  });
+
+  test('modprobe refuses the modules a server never loads', () => {
+    // the lab image has no kmod; every VM does (it reads the same /etc/modprobe.d)
+    must('command -v modprobe >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kmod >/dev/null');
+    const out = must(UNUSED_MODULES.map((m) => `modprobe -n -v ${m}`).join('; '));
+    expect(out.split('\n').filter(Boolean).map((l) => l.trim())).toEqual(UNUSED_MODULES.map(() => 'install /bin/false'));
+  });
+
+  test('cron and at for root only; sshd_config readable by root only', () => {
+    const paths = Object.keys(CRON_MODES);
+    expect(must(`stat -c '%n %a %U:%G' ${paths.join(' ')}`)).toBe(paths.map((p) => `${p} ${Number.parseInt(CRON_MODES[p]!, 8).toString(8)} root:root\n`).join(''));
+    // stat overrides: a cron upgrade keeps the modes
+    const overrides = must('dpkg-statoverride --list');
+    for (const p of paths) expect(overrides).toContain(` ${p}\n`);
+    expect(must('systemctl is-active cron')).toBe('active\n');
+    expect(must("stat -c '%n %a %U:%G' /etc/cron.allow /etc/at.allow /etc/ssh/sshd_config; cat /etc/cron.allow /etc/at.allow")).toBe(
+      '/etc/cron.allow 640 root:crontab\n/etc/at.allow 640 root:daemon\n/etc/ssh/sshd_config 600 root:root\nroot\nroot\n',
+    );
+    expect(must('ls /etc/cron.deny /etc/at.deny 2>/dev/null || true')).toBe('');
+    // a user other than root is refused by crontab itself
+    const other = on(`su -s /bin/sh nobody -c 'crontab -l'`);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('You (nobody) are not allowed to use this program (crontab)');
   });
 
   test('the controller (ssh2) still connects: a no-op plan is one exec', () => {

@@ -4,7 +4,8 @@ import { renderRules, nftComment } from '../../../roles/base/firewall.js';
 import { MONITORING, parseCidr, resolveSources } from '../../../src/roles/net.js';
 import { sshdValidate } from '../../../roles/base/sshd.js';
 import type { FileState } from '../../../src/resources/index.js';
-import { DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS } from '../../../roles/base/baseline.js';
+import { spawnSync } from 'node:child_process';
+import { CRON_MODES, DEFAULT_BANNER, KERNEL_SYSCTLS, MODPROBE_FILE, NET_SYSCTLS, SHA_CRYPT_ROUNDS, UNUSED_MODULES } from '../../../roles/base/baseline.js';
 
 const SSHD = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
 const directives = (conf: string): string[] =>
@@ -276,5 +277,53 @@ describe('base: security updates and the rest of the baseline', () => {
       expect(find(b, id)).toBeDefined();
     }
     expect(b.all.find((r) => r.id.startsWith('line:/etc/login.defs:'))!.apply({ kind: 'file', present: false } as never)).toContain('UMASK\t\t027');
+  });
+
+  test('login.defs: the active line of each key is set, and every other active line of it removed (shadow takes the last)', () => {
+    const b = build({ host: 'drand-1' });
+    const defs = b.all.filter((r) => r.id.startsWith('line:/etc/login.defs:')).map((r) => r.id.slice('line:/etc/login.defs:'.length));
+    const want: Record<string, string> = { UMASK: '027', PASS_MIN_DAYS: '1', SHA_CRYPT_MIN_ROUNDS: String(SHA_CRYPT_ROUNDS), SHA_CRYPT_MAX_ROUNDS: String(SHA_CRYPT_ROUNDS) };
+    expect(defs.filter((m) => !m.includes('+(')).sort()).toEqual(Object.keys(want).map((k) => `^${k}[[:space:]]`).sort());
+    // what grep -E (the host's tool) removes: other values, never the wanted line nor a comment
+    const grep = (ere: string, text: string) => spawnSync('grep', ['-E', ere], { input: text, encoding: 'utf8' }).stdout;
+    for (const [key, value] of Object.entries(want)) {
+      const remove = defs.find((m) => m.startsWith(`^${key}[[:space:]]+(`))!;
+      const lines = [`${key}\t\t${value}`, `${key} ${value}`, `#\t${key}\t\t022`, `${key}\t\t022`, `${key}\t${value}0`, `${key}\t${value.slice(1)}`, `${key}\t`, `${key}X ${value}`];
+      expect(grep(remove, `${lines.join('\n')}\n`)).toBe(`${[`${key}\t\t022`, `${key}\t${value}0`, `${key}\t${value.slice(1)}`, `${key}\t`].join('\n')}\n`);
+    }
+    // Debian's own file: the commented UMASK description is left alone, the live 022 replaced
+    const present = find(b, 'line:/etc/login.defs:^UMASK[[:space:]]');
+    expect(present.diff({ kind: 'file', present: false, first: { number: 151, text: 'UMASK\t\t022' } } as never)).toMatchObject({ summary: 'replace line 151 of /etc/login.defs' });
+  });
+
+  test('idle shells end, modules a server never loads are refused, sshd_config is root-only', () => {
+    const b = build({ host: 'drand-1' });
+    const text = (id: string) => String(find(b, id).diff({ kind: 'missing' } as never)?.diff);
+    expect(text('file:/etc/profile.d/10-provision-tmout.sh')).toContain('readonly TMOUT');
+    const modprobe = text(`file:${MODPROBE_FILE}`);
+    for (const m of UNUSED_MODULES) {
+      expect(modprobe).toContain(`install ${m} /bin/false`);
+      expect(modprobe).toContain(`blacklist ${m}`);
+    }
+    expect(UNUSED_MODULES).toEqual(expect.arrayContaining(['usb-storage', 'dccp', 'sctp', 'rds', 'tipc', 'cramfs', 'udf']));
+    // owner and mode only: Debian's content stays
+    const sshd = find(b, 'file:/etc/ssh/sshd_config');
+    expect(sshd.diff({ kind: 'file', owner: 'root', group: 'root', uid: 0, gid: 0, mode: '0644', size: 3000, sha256: 'x' } as never)).toMatchObject({ summary: 'update /etc/ssh/sshd_config: mode: 0644 → 0600' });
+  });
+
+  test('cron for root only: installed, its files 0600/0700 as dpkg stat overrides, allow lists root only', () => {
+    const b = build({ host: 'drand-1' });
+    const ids = b.all.map((r) => r.id);
+    const cmd = b.all.find((r) => r.id.startsWith("command:cron's files for root only"))!;
+    expect(ids.indexOf('apt:cron')).toBeLessThan(ids.indexOf(cmd.id));
+    const run = String(cmd.apply({ done: false } as never));
+    for (const [p, mode] of Object.entries(CRON_MODES)) {
+      expect(run).toContain(`dpkg-statoverride --update --add root root ${mode} ${p}`);
+      expect(cmd.probe()).toContain(`stat -c %a:%U:%G ${p}`);
+    }
+    expect(CRON_MODES['/etc/crontab']).toBe('0600');
+    expect(find(b, 'file:/etc/cron.allow').diff({ kind: 'missing' } as never)).toMatchObject({ summary: 'create /etc/cron.allow (root:crontab 0640)' });
+    expect(find(b, 'file:/etc/at.allow').diff({ kind: 'missing' } as never)).toMatchObject({ summary: 'create /etc/at.allow (root:daemon 0640)' });
+    for (const deny of ['/etc/cron.deny', '/etc/at.deny']) expect(find(b, `file:${deny}`).diff({ kind: 'file' } as never)).toMatchObject({ action: 'delete' });
   });
 });

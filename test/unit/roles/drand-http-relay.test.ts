@@ -188,7 +188,7 @@ describe('drand-http-relay: the binary and its sha256 pin (shared with drand-nod
   test('url: downloaded on the host and checked before it replaces the binary', () => {
     const sha = 'b'.repeat(64);
     const b = buildRelay('relay-1', { binary: { url: 'https://example.org/drand-relay-http', sha256: sha } });
-    const cmd = b.all.find((r) => r.type === 'command')!;
+    const cmd = b.all.find((r) => r.id.startsWith('command:install drand-relay-http'))!;
     expect(cmd.id).toBe(`command:install drand-relay-http ${sha.slice(0, 12)} from https://example.org/drand-relay-http`);
     expect(cmd.probe()).toContain(`printf '%s  %s\\n' ${sha} /usr/local/bin/drand-relay-http | sha256sum -c --status`);
     const run = cmd.apply({ done: false } as CommandState);

@@ -123,7 +123,7 @@ describe('drand-node: the binary and its sha256 pin', () => {
   test('url: downloaded on the host, checked with sha256sum, installed only when the hash is not already there', () => {
     const sha = 'a'.repeat(64);
     const b = build({ host: 'drand-1', vars: drandVars({ binary: { url: 'https://example.org/drand', sha256: sha } }) });
-    const cmd = b.all.find((r) => r.type === 'command')!;
+    const cmd = b.all.find((r) => r.id.startsWith('command:install drand '))!;
     expect(cmd.id).toBe(`command:install drand ${sha.slice(0, 12)} from https://example.org/drand`);
     expect(cmd.notify).toEqual(['restart drand']);
     expect(cmd.probe()).toContain(`printf '%s  %s\\n' ${sha} /usr/local/bin/drand | sha256sum -c --status`);
