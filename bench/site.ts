@@ -15,7 +15,7 @@ import { loadInventory } from '../src/inventory/load.js';
 import { loadPlaybook } from '../src/playbook/load.js';
 import { compile } from '../src/plan/compile.js';
 import { buildProbeScript } from '../src/plan/probe-script.js';
-import { sh } from '../src/shell/quote.js';
+import { parseTimings, timingScript } from './lib/probe-timing.js';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,8 +53,8 @@ async function apply(what: string, expect: 'changed' | 'unchanged'): Promise<{ m
 
 /**
  * Where a no-op probe's host time goes: each resource's probe section of one host, and the facts,
- * run `runs` times ON the host (one SSH exec for all), host CPU of the runs (children's user + sys
- * from /proc/$$/stat) and wall (date +%s%N). Summed per resource type, largest first.
+ * run `runs` times ON the host (one SSH exec for all; bench/lib/probe-timing.ts). Summed per
+ * resource type, largest first.
  */
 async function probeCost(hostName: string, runs: number): Promise<Record<string, unknown>> {
   const c = await compile(loadInventory(inv), loadPlaybook(path.join(repo, 'playbooks/site.yaml')), { controllerAddresses: ['10.213.7.1'] });
@@ -64,22 +64,9 @@ async function probeCost(hostName: string, runs: number): Promise<Record<string,
   ch.resources.forEach((r) => parts.push([`${r.type} ${r.id}`, buildProbeScript({ resources: [r], health: [], diskPaths: [], withFacts: false }).script]));
   const full = buildProbeScript({ resources: ch.resources, health: [], diskPaths: ch.diskPaths, withFacts: true, extras: ch.extras }).script;
   parts.push(['(whole probe)', full]);
-  const lines = ['set -e', 'd=$(mktemp -d)', 'clk=$(getconf CLK_TCK)', 'cpu() { read -r _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ cu cs _ </proc/$$/stat; echo $((cu + cs)); }'];
-  parts.forEach(([, script], i) => lines.push(`printf '%s' ${sh(Buffer.from(script).toString('base64'))} | base64 -d >"$d/${i}"`));
-  lines.push(
-    `for i in $(seq 0 ${parts.length - 1}); do c0=$(cpu); t0=$(date +%s%N)`,
-    `  for k in $(seq ${runs}); do sh -s <"$d/$i" >/dev/null 2>&1 || true; done`,
-    `  t1=$(date +%s%N); c1=$(cpu); echo "$i $(( (t1 - t0) / 1000 )) $(( (c1 - c0) * 1000 / clk ))"`,
-    'done',
-    'rm -rf "$d"',
-  );
-  const r = (await onHosts(inv, [hostName], () => lines.join('\n') + '\n')).get(hostName)!;
+  const r = (await onHosts(inv, [hostName], () => timingScript(parts.map(([, script]) => script), runs))).get(hostName)!;
   if (r.code !== 0) throw new Error(`probe cost on ${hostName}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
-  const per = r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' ').map(Number))
-    .map(([i, us, cpuMs]) => ({ what: parts[i!]![0], wallMs: us! / 1000 / runs, cpuMs: cpuMs! / runs }));
+  const per = parseTimings(parts.map(([what]) => what), r.stdout, runs).map(({ name, ...t }) => ({ what: name, ...t }));
   const byType = new Map<string, { n: number; wallMs: number; cpuMs: number }>();
   for (const p of per.filter((x) => x.what !== '(whole probe)')) {
     const t = p.what.split(' ')[0]!;
