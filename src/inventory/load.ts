@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProblemList, describeValue, displayPath } from '../input/errors.js';
+import { InputError, ProblemList, describeValue, displayPath } from '../input/errors.js';
 import { readYamlFile } from '../input/yaml-file.js';
 import { checkSchema } from '../input/schema-check.js';
 import { HostsFileSchema, type HostsFile, type GroupEntry } from './schema.js';
@@ -16,7 +16,6 @@ import type { Group, Host, Inventory, VarSource } from './types.js';
 import { deepMerge, isPlainObject } from './merge.js';
 import { decryptScope, identityFile, secretScopes, scopeFile } from '../secrets/store.js';
 import { LAB_SECRETS_SPEC, missingLabSecrets } from '../lab/secrets.js';
-import { InputError } from '../input/errors.js';
 
 export interface LoadOptions {
   /** the age identity file for the inventory's secrets (--identity); else $PROVISION_AGE_IDENTITY */
