@@ -51,6 +51,11 @@ export const HostsFileSchema = Type.Object(
         {
           bridge: Type.String({ pattern: '^[a-z0-9_-]{1,15}$', description: 'a Linux interface name, at most 15 characters' }),
           network: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+$', description: 'an IPv4 network in CIDR form' }),
+          machine: Type.Optional(
+            Type.Union([Type.Literal('container'), Type.Literal('vm')], {
+              description: 'what the lab boots the hosts as: container (systemd-nspawn, the default) or vm (QEMU: own kernel and file systems)',
+            }),
+          ),
           allow_plaintext_secrets_for_lab_only: Type.Optional(Type.Boolean({ description: 'secret vars may be given in plain YAML (a lab only)' })),
         },
         { additionalProperties: false },

@@ -49,6 +49,8 @@ export interface LabSettings {
   bridge: string;
   /** private IPv4 network of the bridge in CIDR, e.g. "10.213.7.0/24"; the gateway is its first address */
   network: string;
+  /** what the lab boots the hosts as (default container; vm: own kernel and file systems) */
+  machine?: 'container' | 'vm';
   /** let this lab inventory give secret vars in plain YAML (never for a real fleet) */
   allow_plaintext_secrets_for_lab_only?: boolean;
 }

@@ -116,14 +116,20 @@ async function prepareBase(root: string, hostSources: string): Promise<void> {
  * (≈20 packages on bookworm). Without them in the base, every fresh host's first apply installs them
  * (base's security updates are convergence), ≈40 s per host and ≈10 min over the CI suite. A base
  * is built once per release and recipe; updates published after it are still planned and applied.
- * Inside a throwaway nspawn container (a chroot lacks /proc for maintainer scripts), on the host's
- * network, with the archives the hosts use.
  */
 async function applySecurityUpdates(root: string): Promise<void> {
-  await runOk('systemd-nspawn', [
+  await runInTree(root, 'apt-get -q update && apt-get -q -y -o Dpkg::Options::=--force-confold upgrade && apt-get clean');
+}
+
+/**
+ * Runs a shell script inside a base tree being built: a throwaway nspawn container (a chroot lacks
+ * /proc for maintainer scripts), on this machine's network, with the archives the hosts use.
+ */
+export async function runInTree(root: string, script: string): Promise<string> {
+  return runOk('systemd-nspawn', [
     // as the hosts boot (host.ts): no machined, no systemd scope here; the mirror is resolved as this machine does
     '--quiet', '--register=no', '--keep-unit', '--resolv-conf=copy-host', '--link-journal=no', '--pipe', `--directory=${root}`, '--setenv=DEBIAN_FRONTEND=noninteractive',
-    '/bin/sh', '-c', 'apt-get -q update && apt-get -q -y -o Dpkg::Options::=--force-confold upgrade && apt-get clean',
+    '/bin/sh', '-c', script,
   ]);
 }
 

@@ -1,16 +1,34 @@
-// One lab host: an overlay root made into a host (hostname, address, keys), booted by systemd-nspawn
-// as a detached process whose pid we record, and stopped through nspawn (an orderly poweroff).
+// One lab host: an overlay root made into a host (hostname, address, keys; root.ts), booted by
+// systemd-nspawn as a detached process whose pid we record, and stopped through nspawn (an orderly
+// poweroff). A fleet with `machine: vm` boots QEMU machines instead (vm.ts): same calls, same files.
 import { spawn } from 'node:child_process';
-import { chmod, chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { runOk, TOOL_PATH } from './exec.js';
-import { labSudoers, renderHostFiles, sudoUser } from './hostfiles.js';
-import { generateHostKey, readHostKey } from './keys.js';
-import { isMounted, mountOverlay, unmount } from './mounts.js';
+import { TOOL_PATH } from './exec.js';
+import { isMounted, unmount } from './mounts.js';
 import type { LabNetwork } from './network.js';
 import { hostPaths, machineName, type HostPaths } from './paths.js';
 import { childrenOf, cmdline, ourLivePid, parentOf, removePid, signal, waitExited, waitGone, writePid, type CmdlineMatch } from './procs.js';
+import { prepareRoot } from './root.js';
+import { readHostKey } from './keys.js';
+import { bootVm, ensureVmBase, prepareVm, runningVmPid, stopVm, vmPaths } from './vm.js';
 import type { LabEmit, LabFleet, LabHostRef } from './types.js';
+
+const isVm = (fleet: LabFleet) => fleet.machine === 'vm';
+
+/** How long a host may take from boot to an SSH login: an emulated VM boots in tens of seconds, several of them sharing the machine's cores longer. */
+export const sshTimeoutMs = (fleet: LabFleet): number => (isVm(fleet) ? 600_000 : 120_000);
+
+/** The base a host of this fleet is made on: the release's base, with a kernel for a VM. */
+export async function machineBase(fleet: LabFleet, base: string, emit: LabEmit): Promise<string> {
+  return isVm(fleet) ? ensureVmBase(base, emit) : base;
+}
+
+/** The public host key line of a host already made (for known_hosts). */
+export async function hostKeyOf(fleet: LabFleet, host: string): Promise<string> {
+  const p = hostPaths(fleet, host);
+  return isVm(fleet) ? (await readFile(vmPaths(p).hostKey, 'utf8')).trim() : readHostKey(path.join(p.upper, 'etc/ssh'));
+}
 
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -20,68 +38,23 @@ function isOurNspawn(p: HostPaths): CmdlineMatch {
 }
 
 export async function runningPid(fleet: LabFleet, host: string): Promise<number | undefined> {
+  if (isVm(fleet)) return runningVmPid(fleet, host);
   const p = hostPaths(fleet, host);
   return ourLivePid(p.pidFile, isOurNspawn(p));
 }
 
 /**
- * Mounts the host's root and writes its identity. A fresh upper layer gets new SSH host keys (made
- * here, before first boot); an existing one keeps its keys and the base it was made on.
- * Returns the host's public key line for known_hosts.
+ * Makes the host's root (a container's overlay, a VM's disks) with its identity. A fresh host gets
+ * new SSH host keys, made before first boot; an existing one keeps its keys and its base.
+ * Returns the host's public key line for known_hosts. `base` is the release's base for the fleet's
+ * machine kind (ensureMachineBases).
  */
 export async function prepareHost(fleet: LabFleet, host: LabHostRef, base: string, net: LabNetwork, labPublicKey: string, emit: LabEmit): Promise<string> {
-  const p = hostPaths(fleet, host.name);
-  await mkdir(p.dir, { recursive: true, mode: 0o700 });
-  const recordedBase = (await readFile(p.baseFile, 'utf8').catch(() => '')).trim();
-  const lower = recordedBase || base;
-  if (recordedBase && !(await stat(`${recordedBase}.ok`).then(() => true, () => false))) {
-    throw new Error(`host ${host.name} was made on base ${recordedBase}, which is gone: run \`provision lab reset\` for it`);
-  }
-  // base-<suite>-<hash>: a host keeps the release it was made on; another one needs a fresh disk
-  const suiteOf = (dir: string) => path.basename(dir).split('-')[1];
-  if (recordedBase && suiteOf(recordedBase) !== suiteOf(base)) {
-    throw new Error(`host ${host.name} was made on ${suiteOf(recordedBase)}, its inventory now asks for ${suiteOf(base)}: run \`provision lab reset ${host.name}\` for it`);
-  }
-  await writeFile(p.baseFile, `${lower}\n`);
-  await mountOverlay(lower, p.upper, p.work, p.merged);
-  const etcSsh = path.join(p.merged, 'etc/ssh');
-  const fresh = !(await stat(path.join(etcSsh, 'ssh_host_ed25519_key')).then(() => true, () => false));
-  const key = fresh ? await generateHostKey(etcSsh, host.name) : await readHostKey(etcSsh);
-  const login = sudoUser(host);
-  if (login) await ensureAccount(p.merged, login);
-  for (const f of renderHostFiles(fleet, host, net, labPublicKey)) {
-    const target = path.join(p.merged, f.path);
-    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-    await rm(target, { force: true }); // may be a symlink in the base (e.g. resolv.conf)
-    await writeFile(target, f.content, { mode: f.mode });
-    await chmod(target, f.mode);
-    if (f.owner) {
-      const { uid, gid } = await accountIds(p.merged, f.owner);
-      await chown(path.dirname(target), uid, gid);
-      await chown(target, uid, gid);
-    }
-  }
-  emit({ type: 'lab.host.prepared', host: host.name, fresh });
-  return key;
-}
-
-/** The login user of a host that does not log in as root: made once, in the sudo group, no password, passwordless sudo. */
-async function ensureAccount(root: string, user: string): Promise<void> {
-  if (await accountIds(root, user).then(() => true, () => false)) return;
-  await runOk('useradd', ['--root', root, '--create-home', '--shell', '/bin/bash', '--groups', 'sudo', '--', user]);
-  const sudoers = labSudoers(user);
-  await writeFile(path.join(root, sudoers.path), sudoers.content, { mode: sudoers.mode });
-  await chmod(path.join(root, sudoers.path), sudoers.mode);
-}
-
-async function accountIds(root: string, user: string): Promise<{ uid: number; gid: number }> {
-  const line = (await readFile(path.join(root, 'etc/passwd'), 'utf8')).split('\n').find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`lab host ${root}: no account ${user}`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
+  return isVm(fleet) ? prepareVm(fleet, host, base, net, labPublicKey, emit) : prepareRoot(fleet, host, base, net, labPublicKey, emit);
 }
 
 export async function bootHost(fleet: LabFleet, host: LabHostRef, emit: LabEmit): Promise<number> {
+  if (isVm(fleet)) return bootVm(fleet, host, emit);
   const p = hostPaths(fleet, host.name);
   const args = [
     '--boot',
@@ -114,6 +87,7 @@ export async function bootHost(fleet: LabFleet, host: LabHostRef, emit: LabEmit)
 /** Orderly stop: SIGTERM makes nspawn power the container off. After a timeout, SIGKILL the
  * container's init (nspawn's child) and nspawn itself — only pids we can trace to our nspawn. */
 export async function stopHost(fleet: LabFleet, host: string, emit: LabEmit): Promise<void> {
+  if (isVm(fleet)) return stopVm(fleet, host, emit);
   const p = hostPaths(fleet, host);
   const match = isOurNspawn(p);
   const pid = await ourLivePid(p.pidFile, match);

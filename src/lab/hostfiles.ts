@@ -25,6 +25,26 @@ export const labSudoers = (user: string): HostFile => ({
 /** The host's login user when it is not root: the lab makes it a sudo user. */
 export const sudoUser = (host: LabHostRef): string | undefined => (host.user && host.user !== 'root' ? host.user : undefined);
 
+/** A VM's MAC address: QEMU's locally administered prefix and the host's IPv4 address. */
+export function vmMac(address: string): string {
+  return ['52', '54', ...address.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
+/**
+ * A VM's file systems (vm.ts makes one disk per line): the layout CIS Debian 12 1.1.2 asks of a
+ * server's machine — /var and /home apart, /tmp and /dev/shm without exec, setuid or device files.
+ * A machine's layout, made when the machine is made (an installer's or image's work, not a role's).
+ */
+export const VM_FSTAB = [
+  '# provision lab VM: one disk per file system (CIS Debian 12 1.1.2.x)',
+  '/dev/vda\t/\text4\terrors=remount-ro\t0 1',
+  '/dev/vdb\t/var\text4\tnodev,nosuid\t0 2',
+  '/dev/vdc\t/home\text4\tnodev,nosuid\t0 2',
+  'tmpfs\t/tmp\ttmpfs\tnodev,nosuid,noexec,mode=1777\t0 0',
+  'tmpfs\t/dev/shm\ttmpfs\tnodev,nosuid,noexec\t0 0',
+  '',
+].join('\n');
+
 export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwork, labPublicKey: string): HostFile[] {
   const peers = fleet.hosts.filter((h) => h.name !== host.name).map((h) => `${h.address}\t${h.name}`);
   // No DNS server is reachable from the lab (nothing but the mirror is routed): names the hosts need
@@ -38,14 +58,16 @@ export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwo
     ...net.mirrors.map((m) => `${m.address}\t${m.host}`),
     '',
   ];
+  const vm = fleet.machine === 'vm';
   return [
     { path: '/etc/hostname', content: `${host.name}\n`, mode: 0o644 },
     { path: '/etc/hosts', content: hosts.join('\n'), mode: 0o644 },
     { path: '/etc/resolv.conf', content: `nameserver ${net.gateway}\n`, mode: 0o644 },
     {
       // "10-" sorts before nspawn's default 80-container-host0.network (DHCP), so this one wins.
+      // A container's link is nspawn's host0; a VM's is the one with the MAC the lab gave it.
       path: '/etc/systemd/network/10-host0.network',
-      content: ['[Match]', 'Name=host0', '', '[Network]', `Address=${host.address}/${net.prefix}`, `Gateway=${net.gateway}`, `DNS=${net.gateway}`, 'LinkLocalAddressing=no', 'IPv6AcceptRA=no', ''].join('\n'),
+      content: ['[Match]', vm ? `MACAddress=${vmMac(host.address)}` : 'Name=host0', '', '[Network]', `Address=${host.address}/${net.prefix}`, `Gateway=${net.gateway}`, `DNS=${net.gateway}`, 'LinkLocalAddressing=no', 'IPv6AcceptRA=no', ''].join('\n'),
       mode: 0o644,
     },
     {
@@ -53,6 +75,7 @@ export function renderHostFiles(fleet: LabFleet, host: LabHostRef, net: LabNetwo
       content: `// provision lab: apt goes through the apt-cacher-ng on the lab gateway\nAcquire::http::Proxy "${net.aptProxy}";\n`,
       mode: 0o644,
     },
+    ...(vm ? [{ path: '/etc/fstab', content: VM_FSTAB, mode: 0o644 }] : []),
     { path: '/root/.ssh/authorized_keys', content: `${labPublicKey}\n`, mode: 0o600 },
     ...(sudoUser(host)
       ? [

@@ -32,9 +32,15 @@ export async function findCommand(command: string): Promise<string | undefined> 
   return undefined;
 }
 
-export async function missingPackages(): Promise<string[]> {
+/** and for VM hosts (`lab.machine: vm`, src/lab/vm.ts) */
+export const VM_TOOLS: ReadonlyArray<{ command: string; pkg: string }> = [
+  { command: 'qemu-system-x86_64', pkg: 'qemu-system-x86' },
+  { command: 'mkfs.ext4', pkg: 'e2fsprogs' },
+];
+
+export async function missingPackages(vm = false): Promise<string[]> {
   const missing = new Set<string>();
-  for (const t of LAB_TOOLS) if (!(await findCommand(t.command))) missing.add(t.pkg);
+  for (const t of vm ? [...LAB_TOOLS, ...VM_TOOLS] : LAB_TOOLS) if (!(await findCommand(t.command))) missing.add(t.pkg);
   return [...missing].sort();
 }
 
@@ -46,7 +52,7 @@ export function missingDepsMessage(packages: string[]): string {
   );
 }
 
-export async function checkLabPrerequisites(opts: { installDeps: boolean }, emit: LabEmit = () => {}): Promise<void> {
+export async function checkLabPrerequisites(opts: { installDeps: boolean; vm?: boolean }, emit: LabEmit = () => {}): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new Error('the lab must run as root: it creates a bridge, nftables rules, overlay mounts and containers');
   }
@@ -54,7 +60,7 @@ export async function checkLabPrerequisites(opts: { installDeps: boolean }, emit
   if (!/\boverlay\b/.test(filesystems)) {
     throw new Error('the kernel has no overlay filesystem (modprobe overlay): lab hosts are overlays on one Debian base');
   }
-  let missing = await missingPackages();
+  let missing = await missingPackages(opts.vm);
   if (missing.length === 0) return;
   const install = opts.installDeps || process.env.CI === 'true';
   if (!install) throw new Error(missingDepsMessage(missing));
@@ -62,6 +68,6 @@ export async function checkLabPrerequisites(opts: { installDeps: boolean }, emit
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   await runOk('apt-get', ['update'], { env });
   await runOk('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
-  missing = await missingPackages();
+  missing = await missingPackages(opts.vm);
   if (missing.length) throw new Error(`apt-get install ran but these packages still provide no command: ${missing.join(' ')}`);
 }

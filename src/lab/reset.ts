@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ensureBase } from './base.js';
 import { fingerprint } from '../transport/known-hosts.js';
 import { DEFAULT_RELEASE } from '../facts/release.js';
-import { bootHost, prepareHost, runningPid, stopHost, wipeHost } from './host.js';
+import { bootHost, machineBase, prepareHost, runningPid, sshTimeoutMs, stopHost, wipeHost } from './host.js';
 import { ensureLabKey } from './keys.js';
 import { updateKnownHostsFile } from './knownhosts.js';
 import { readAptSources } from './mirror.js';
@@ -14,7 +14,6 @@ import { ensureLabNetwork } from './network.js';
 import { hostPaths } from './paths.js';
 import { checkLabPrerequisites } from './prereqs.js';
 import { waitForSsh } from './ssh.js';
-import { DEFAULT_SSH_TIMEOUT_MS } from './up.js';
 import { assertValidFleet } from './validate.js';
 import type { LabEmit, LabFleet } from './types.js';
 
@@ -22,10 +21,10 @@ export async function labReset(fleet: LabFleet, hostName: string, emit: LabEmit,
   assertValidFleet(fleet);
   const host = fleet.hosts.find((h) => h.name === hostName);
   if (!host) throw new Error(`lab reset: "${hostName}" is not a host of ${fleet.inventoryName} (${fleet.hosts.map((h) => h.name).join(', ')})`);
-  await checkLabPrerequisites({ installDeps: false }, emit);
+  await checkLabPrerequisites({ installDeps: false, vm: fleet.machine === 'vm' }, emit);
   const sources = await readAptSources();
   const labKey = await ensureLabKey(fleet.keyPath, emit);
-  const base = await ensureBase(sources, host.os ?? DEFAULT_RELEASE, emit);
+  const base = await machineBase(fleet, await ensureBase(sources, host.os ?? DEFAULT_RELEASE, emit), emit);
   const net = await ensureLabNetwork(fleet, sources, emit);
 
   await stopHost(fleet, host.name, emit);
@@ -41,7 +40,7 @@ export async function labReset(fleet: LabFleet, hostName: string, emit: LabEmit,
   await updateKnownHostsFile(own, [{ address: host.address, key: hostKey }]);
   const t0 = Date.now();
   await bootHost(fleet, host, emit);
-  await waitForSsh({ ...fleet, knownHosts: own }, host, opts.sshTimeoutMs ?? DEFAULT_SSH_TIMEOUT_MS, async () => !!(await runningPid(fleet, host.name)), hostPaths(fleet, host.name).consoleLog);
+  await waitForSsh({ ...fleet, knownHosts: own }, host, opts.sshTimeoutMs ?? sshTimeoutMs(fleet), async () => !!(await runningPid(fleet, host.name)), hostPaths(fleet, host.name).consoleLog);
   emit({ type: 'lab.host.booted', host: host.name, seconds: Math.round((Date.now() - t0) / 100) / 10 });
   return { hostKey, fingerprint: fingerprint(Buffer.from(hostKey.trim().split(/\s+/)[1] ?? '', 'base64')) };
 }

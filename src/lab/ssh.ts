@@ -53,7 +53,7 @@ export async function waitForSsh(fleet: LabFleet, host: LabHostRef, timeoutMs: n
     last = r.stderr.trim().split('\n').pop() ?? '';
     if (!(await alive())) {
       const tail = (await readFile(consoleLog, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n    ');
-      throw new Error(`host ${host.name}: its container exited during boot; end of ${consoleLog}:\n    ${tail}`);
+      throw new Error(`host ${host.name}: its machine exited during boot; end of ${consoleLog}:\n    ${tail}`);
     }
     if (Date.now() >= deadline) {
       throw new Error(`host ${host.name} (${host.address}): no SSH login within ${Math.round(timeoutMs / 1000)} s; last ssh error: ${last || '(none)'}; console: ${consoleLog}`);

@@ -15,6 +15,8 @@ export interface LabHostRef {
   os?: Release;
 }
 
+export type LabMachine = 'container' | 'vm';
+
 export interface LabFleet {
   /** inventory name (e.g. "lab"): host state lives under /var/lib/provision/lab/hosts/<inventoryName>/ */
   inventoryName: string;
@@ -27,6 +29,11 @@ export interface LabFleet {
   /** absolute path of the controller's private key; the public key is keyPath + '.pub' */
   keyPath: string;
   hosts: LabHostRef[];
+  /**
+   * what the hosts are: systemd-nspawn containers (the default: they boot in a second) or QEMU
+   * virtual machines with their own kernel and file systems (src/lab/vm.ts)
+   */
+  machine?: LabMachine;
   /** the inventory directory: `lab up` (re)generates its lab secrets (src/lab/secrets.ts) */
   inventoryDir?: string;
 }
@@ -59,6 +66,7 @@ export type LabEvent =
   | { type: 'lab.secrets.generated'; file: string; vars: string[] }
   | { type: 'lab.base.cached'; dir: string }
   | { type: 'lab.base.building'; dir: string; mirror: string; log: string }
+  | { type: 'lab.vmbase.building'; dir: string; base: string; packages: string[] }
   | { type: 'lab.base.built'; dir: string; seconds: number }
   | { type: 'lab.network.ready'; bridge: string; gateway: string; mirrors: string[] }
   | { type: 'lab.aptcache.started'; url: string; pid: number }

@@ -1,11 +1,10 @@
 // `lab up`: idempotent. Everything already in place is left alone; hosts not running are prepared,
 // their keys recorded, booted in parallel; it returns once every host accepts an SSH login.
-import path from 'node:path';
 import { ensureBases } from './base.js';
 import { DEFAULT_RELEASE } from '../facts/release.js';
 import { checkLabPrerequisites } from './prereqs.js';
-import { bootHost, prepareHost, runningPid } from './host.js';
-import { ensureLabKey, readHostKey } from './keys.js';
+import { bootHost, hostKeyOf, machineBase, prepareHost, runningPid, sshTimeoutMs } from './host.js';
+import { ensureLabKey } from './keys.js';
 import { ensureLabSecrets } from './secrets.js';
 import { updateKnownHostsFile, type KnownHostLine } from './knownhosts.js';
 import { readAptSources } from './mirror.js';
@@ -15,16 +14,15 @@ import { waitForSsh } from './ssh.js';
 import { assertValidFleet } from './validate.js';
 import type { LabEmit, LabFleet, LabUpOptions, LabUpResult } from './types.js';
 
-export const DEFAULT_SSH_TIMEOUT_MS = 120_000;
-
 export async function labUp(fleet: LabFleet, opts: LabUpOptions, emit: LabEmit): Promise<LabUpResult> {
   const started = Date.now();
   assertValidFleet(fleet);
-  await checkLabPrerequisites({ installDeps: opts.installDeps }, emit);
+  await checkLabPrerequisites({ installDeps: opts.installDeps, vm: fleet.machine === 'vm' }, emit);
   const sources = await readAptSources();
   const labKey = await ensureLabKey(fleet.keyPath, emit);
   if (fleet.inventoryDir) ensureLabSecrets(fleet.inventoryDir, emit);
   const bases = await ensureBases(fleet.hosts, sources, emit);
+  for (const [release, dir] of bases) bases.set(release, await machineBase(fleet, dir, emit));
   const net = await ensureLabNetwork(fleet, sources, emit);
 
   const pids = await Promise.all(fleet.hosts.map((h) => runningPid(fleet, h.name)));
@@ -35,7 +33,7 @@ export async function labUp(fleet: LabFleet, opts: LabUpOptions, emit: LabEmit):
   // Keys of running hosts are re-read too, so a clobbered known_hosts is repaired (and an intact one untouched).
   const entries: KnownHostLine[] = await Promise.all([
     ...toBoot.map(async (h) => ({ address: h.address, key: await prepareHost(fleet, h, bases.get(h.os ?? DEFAULT_RELEASE)!, net, labKey, emit) })),
-    ...running.map(async (h) => ({ address: h.address, key: await readHostKey(path.join(hostPaths(fleet, h.name).upper, 'etc/ssh')) })),
+    ...running.map(async (h) => ({ address: h.address, key: await hostKeyOf(fleet, h.name) })),
   ]);
   if (await updateKnownHostsFile(fleet.knownHosts, entries)) {
     emit({ type: 'lab.knownhosts.updated', path: fleet.knownHosts, hosts: fleet.hosts.map((h) => h.name) });
@@ -46,7 +44,7 @@ export async function labUp(fleet: LabFleet, opts: LabUpOptions, emit: LabEmit):
     bootStart.set(h.name, Date.now());
     await bootHost(fleet, h, emit);
   }
-  const timeout = opts.sshTimeoutMs ?? DEFAULT_SSH_TIMEOUT_MS;
+  const timeout = opts.sshTimeoutMs ?? sshTimeoutMs(fleet);
   const results = await Promise.allSettled(
     fleet.hosts.map(async (h) => {
       await waitForSsh(fleet, h, timeout, async () => !!(await runningPid(fleet, h.name)), hostPaths(fleet, h.name).consoleLog);

@@ -1,4 +1,5 @@
 // `provision lab up|down|status|reset`: runs src/lab and turns its events into progress lines.
+import path from 'node:path';
 import { labDown, labReset, labStatus, labUp, type LabEvent, type LabFleet } from '../../lab/index.js';
 import { processIo, type Io } from '../io.js';
 
@@ -25,11 +26,13 @@ export function describeLabEvent(e: LabEvent): string | undefined {
     case 'lab.secrets.generated':
       return `secrets: generated random ${e.vars.join(', ')} into ${e.file} (encrypted to the lab identity)`;
     case 'lab.base.cached':
-      return `Debian 12 base: cached (${e.dir})`;
+      return `base ${path.basename(e.dir)}: cached (${e.dir})`;
     case 'lab.base.building':
-      return `Debian 12 base: building with debootstrap from ${e.mirror} (about a minute, once; log ${e.log})`;
+      return `base ${path.basename(e.dir)}: building with debootstrap from ${e.mirror} (about a minute, once; log ${e.log})`;
+    case 'lab.vmbase.building':
+      return `base ${path.basename(e.dir)}: building, for VMs: ${path.basename(e.base)} + ${e.packages.join(' ')} (about a minute, once)`;
     case 'lab.base.built':
-      return `Debian 12 base: built in ${e.seconds} s`;
+      return `base ${path.basename(e.dir)}: built in ${e.seconds} s`;
     case 'lab.aptcache.started':
       return `apt cache: apt-cacher-ng on ${e.url} (pid ${e.pid})`;
     case 'lab.network.ready':

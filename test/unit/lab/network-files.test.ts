@@ -1,5 +1,6 @@
 import { describe, test, expect } from '@jest/globals';
-import { labSudoers, renderHostFiles } from '../../../src/lab/hostfiles.js';
+import { labSudoers, renderHostFiles, vmMac } from '../../../src/lab/hostfiles.js';
+import { tapName } from '../../../src/lab/vm.js';
 import { nftTableName, renderLabRuleset } from '../../../src/lab/nft.js';
 import type { LabFleet } from '../../../src/lab/index.js';
 
@@ -69,5 +70,30 @@ describe('per-host files', () => {
     // nothing of the lab in sshd_config.d: its settings would compete with the base role's
     expect(files.some((f) => f.path.startsWith('/etc/ssh/'))).toBe(false);
     expect(renderHostFiles(fleet, { ...fleet.hosts[0]!, user: 'root' }, net, 'k').some((f) => f.path.startsWith('/home/'))).toBe(false);
+  });
+});
+
+describe('a VM host (lab.machine: vm)', () => {
+  const vmFleet: LabFleet = { ...fleet, machine: 'vm' };
+  const files = (f: LabFleet) => new Map(renderHostFiles(f, f.hosts[0]!, net, 'ssh-ed25519 AAAA lab').map((x) => [x.path, x.content]));
+
+  test('its link is found by the MAC the lab gives it: QEMU\'s local prefix and the host address', () => {
+    expect(vmMac('10.213.7.21')).toBe('52:54:0a:d5:07:15');
+    expect(files(vmFleet).get('/etc/systemd/network/10-host0.network')).toContain('[Match]\nMACAddress=52:54:0a:d5:07:15\n');
+    // a container's is nspawn's host0
+    expect(files(fleet).get('/etc/systemd/network/10-host0.network')).toContain('[Match]\nName=host0\n');
+  });
+
+  test('its fstab is the machine layout: /var and /home on their own disks, /tmp and /dev/shm noexec', () => {
+    const fstab = files(vmFleet).get('/etc/fstab')!.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+    expect(fstab.map((l) => [l[0], l[1]])).toEqual([['/dev/vda', '/'], ['/dev/vdb', '/var'], ['/dev/vdc', '/home'], ['tmpfs', '/tmp'], ['tmpfs', '/dev/shm']]);
+    for (const l of fstab.filter((x) => x[1] === '/tmp' || x[1] === '/dev/shm')) expect(l[3]!.split(',')).toEqual(expect.arrayContaining(['nodev', 'nosuid', 'noexec']));
+    expect(files(fleet).has('/etc/fstab')).toBe(false);
+  });
+
+  test('its tap device name is a Linux interface name, one per fleet and host', () => {
+    const names = ['drand-1', 'drand-2'].map((h) => tapName(vmFleet, h));
+    expect(names[0]).toMatch(/^[a-z0-9]{1,15}$/);
+    expect(new Set([...names, tapName({ bridge: 'other' }, 'drand-1')]).size).toBe(3);
   });
 });
