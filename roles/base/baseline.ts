@@ -89,14 +89,19 @@ export const CRON_MODES: Record<string, string> = {
  * line of the key with another value is removed.
  */
 function loginDefs(key: string, value: string): r.Resource[] {
+  return [
+    r.line({ path: '/etc/login.defs', line: `${key}\t\t${value}`, match: `^${key}[[:space:]]` }),
+    r.line({ path: '/etc/login.defs', line: `${key}\t\t${value}`, match: otherValues(key, value), state: 'absent', name: `${key} lines with another value` }),
+  ];
+}
+
+/** An active line of the key with any value but this one (grep -E; POSIX has no negative lookahead). */
+export function otherValues(key: string, value: string): string {
   if (!/^[A-Z_]+$/.test(key) || !/^[A-Za-z0-9]+$/.test(value)) throw new Error(`login.defs: unexpected key or value ${key} ${value}`);
   // the value, then: another character at some position, the value cut short, or more after it
   const other = [...value].flatMap((ch, i) => [`${value.slice(0, i)}[^${ch}[:space:]]`, `${value.slice(0, i)}[[:space:]]*$`]);
   other.push(`${value}[[:space:]]*[^[:space:]]`);
-  return [
-    r.line({ path: '/etc/login.defs', line: `${key}\t\t${value}`, match: `^${key}[[:space:]]` }),
-    r.line({ path: '/etc/login.defs', line: `${key}\t\t${value}`, match: `^${key}[[:space:]]+(${other.join('|')})`, state: 'absent' }),
-  ];
+  return `^${key}[[:space:]]+(${other.join('|')})`;
 }
 
 const kernelOfMachine = (f: Facts): string | null =>

@@ -27,6 +27,8 @@ export interface LineOptions extends ResourceCommon {
   /** extended regular expression (grep -E); present: the first matching line is replaced */
   match?: string;
   state?: Presence;
+  /** how plans and logs name the line (default: the match regex, or the line itself) */
+  name?: string;
 }
 
 export interface LineState {
@@ -66,7 +68,7 @@ export function line(opts: LineOptions): Resource<LineState> {
   const match = opts.match === undefined ? undefined : requireOneLine(type, p, 'match', opts.match);
   const state = requirePresence(type, p, opts.state);
   // The id shows in plans and logs: a sensitive line is named by its hash.
-  const key = match ?? (opts.sensitive ? `sha256:${sha256(Buffer.from(text)).slice(0, 16)}` : text);
+  const key = opts.name ?? match ?? (opts.sensitive ? `sha256:${sha256(Buffer.from(text)).slice(0, 16)}` : text);
   refuseSecret(`${type}:${p}`, opts, 'write the secret with a file resource of mode 0600 instead');
   const c = common(type, `${p}:${key}`, opts, { supported: true });
   // Replacing the first match with a line that does not match would match another line next run.
