@@ -32,7 +32,9 @@ function viaJump(fleet: LabFleet, jump: string | undefined, connectTimeoutS: num
 }
 
 export async function sshRun(fleet: LabFleet, host: Pick<LabHostRef, 'address' | 'jump'>, command: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const r = await run('ssh', sshArgs(fleet, host, command), { timeoutMs: 15_000 });
+  // An emulated VM behind an emulated bastion takes seconds to send its banner; a container, none.
+  const connectS = fleet.machine === 'vm' ? 30 : 2;
+  const r = await run('ssh', sshArgs(fleet, host, command, connectS), { timeoutMs: (connectS * 2 + 11) * 1000 });
   return { ok: r.code === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
