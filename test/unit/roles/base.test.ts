@@ -5,7 +5,7 @@ import { MONITORING, parseCidr, resolveSources } from '../../../src/roles/net.js
 import { sshdValidate } from '../../../roles/base/sshd.js';
 import type { FileState } from '../../../src/resources/index.js';
 import { spawnSync } from 'node:child_process';
-import { CRON_MODES, DEFAULT_BANNER, KERNEL_SYSCTLS, MODPROBE_FILE, NET_SYSCTLS, SHA_CRYPT_ROUNDS, UNUSED_MODULES } from '../../../roles/base/baseline.js';
+import { CRON_MODES, DEFAULT_BANNER, FORWARDING_SYSCTLS, KERNEL_SYSCTLS, MODPROBE_FILE, NET_SYSCTLS, SHA_CRYPT_ROUNDS, UNUSED_MODULES } from '../../../roles/base/baseline.js';
 
 const SSHD = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
 const directives = (conf: string): string[] =>
@@ -259,6 +259,21 @@ describe('base: security updates and the rest of the baseline', () => {
       expect(r.skipIf!(vmFacts)).toBeNull();
     }
     expect(KERNEL_SYSCTLS['fs.suid_dumpable']).toBe(0);
+  });
+
+  test('forwarding off (CIS 3.3.1) comes before every other network sysctl, in apply order and in sysctl.d name order', () => {
+    const b = build({ host: 'bastion-1' });
+    const ids = b.all.filter((r) => r.id.startsWith('sysctl:')).map((r) => r.id.slice('sysctl:'.length));
+    expect(ids.slice(0, 2)).toEqual(Object.keys(FORWARDING_SYSCTLS));
+    expect(FORWARDING_SYSCTLS).toEqual({ 'net.ipv4.ip_forward': 0, 'net.ipv6.conf.all.forwarding': 0 });
+    const files = b.all
+      .filter((r) => r.id.startsWith('sysctl:'))
+      .map((r) => /\/etc\/sysctl\.d\/[^ ]+/.exec(r.diff({ file: { kind: 'missing' }, live: 'x' } as never)!.summary)![0]);
+    expect(files.slice(0, 2)).toEqual(['/etc/sysctl.d/55-provision-net.ipv4.ip_forward.conf', '/etc/sysctl.d/55-provision-net.ipv6.conf.all.forwarding.conf']);
+    expect([...files].sort()).toEqual(files.slice(0, 2).concat([...files.slice(2)].sort()));
+    expect(files.slice(2).every((f) => f.startsWith('/etc/sysctl.d/60-provision-'))).toBe(true);
+    // ip_forward sets accept_redirects again itself: that resource may be converged and not planned
+    expect(find(b, 'sysctl:net.ipv4.ip_forward').apply({ file: { kind: 'file' }, live: '1' } as never)).toContain('sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 || exit $?\n');
   });
 
   test('core dumps off, umask 027, accounting and the integrity timer are declared', () => {
