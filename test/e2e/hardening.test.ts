@@ -11,6 +11,8 @@
 //   login, no core dumps, process accounting recording, the integrity timer and its report,
 //   login.defs as useradd reads it, idle shells ending, modprobe refusing unused modules, cron and
 //   at for root only, sshd_config root-only.
+// - Only members of ssh-users log in over SSH (AllowGroups, CIS 5.1.4): an account with an
+//   authorized key is refused until it joins; the controller is a member.
 // - Forwarding off (CIS 3.3.1) converges although the kernel resets accept_redirects when it
 //   changes: at apply, and at boot (systemd-sysctl applies the forwarding file first).
 // A no-op plan stays one exec.
@@ -20,7 +22,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, test, expect } from '@jest/globals';
 import { cliJson, ssh, LAB_KEY, useFleet } from './helpers.js';
-import { SSH_CRYPTO } from '../../roles/base/sshd.js';
+import { SSH_CRYPTO, SSH_USERS_GROUP } from '../../roles/base/sshd.js';
+import { sh } from '../../src/shell/quote.js';
 import { CRON_MODES, DEFAULT_BANNER, FORWARDING_SYSCTLS, KERNEL_SYSCTLS, NET_SYSCTLS, SHA_CRYPT_ROUNDS, SHELL_TIMEOUT, UNUSED_MODULES } from '../../roles/base/baseline.js';
 
 const inv = 'test/fixtures/e2e/hardening';
@@ -151,6 +154,33 @@ describe('SSH cryptography, audited', () => {
     expect(cbc.stderr).toMatch(/no matching cipher/);
     const sha1 = loginWith('HostKeyAlgorithms', 'ssh-rsa');
     expect(sha1.stderr).toMatch(/no matching host key type/);
+  });
+});
+
+describe('who may log in over SSH (AllowGroups, CIS 5.1.4)', () => {
+  test('an account whose key is authorized is refused until it joins ssh-users; the controller is a member', () => {
+    expect(must(`/usr/sbin/sshd -T -C user=root,host=t,addr=10.213.96.1 | grep ^allowgroups`)).toBe(`allowgroups ${SSH_USERS_GROUP}\n`);
+    expect(must('id -nG root').trim().split(' ')).toContain(SSH_USERS_GROUP);
+    const pub = fs.readFileSync(`${LAB_KEY}.pub`, 'utf8').trim();
+    const user = 'e2e-outsider';
+    try {
+      must(
+        `useradd -m -s /bin/sh ${user} && install -d -m 0700 -o ${user} -g ${user} /home/${user}/.ssh && ` +
+          `printf '%s\\n' ${sh(pub)} > /home/${user}/.ssh/authorized_keys && chown ${user}: /home/${user}/.ssh/authorized_keys && chmod 0600 /home/${user}/.ssh/authorized_keys`,
+      );
+      const refused = ssh(HOST, 'id -un', { knownHosts, user });
+      expect([refused.code, refused.stdout]).toEqual([255, '']);
+      expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
+      // sshd says why: the group list, not the key
+      expect(must(`journalctl --no-pager -o cat | grep -c "User ${user} from .* not allowed because none of user's groups are listed in AllowGroups" || true`).trim()).not.toBe('0');
+      // the same key logs in once the account is a member: the refusal was AllowGroups
+      must(`usermod --append --groups ${SSH_USERS_GROUP} ${user}`);
+      expect(ssh(HOST, 'id -un', { knownHosts, user }).stdout).toBe(`${user}\n`);
+    } finally {
+      on(`userdel -r ${user} 2>/dev/null`);
+    }
+    // the controller (ssh2) still logs in: a no-op plan in one exec
+    expect(run('plan').data.hosts.map((h) => [h.host, h.changes.length, h.execs])).toEqual([['hard-1', 0, 1]]);
   });
 });
 

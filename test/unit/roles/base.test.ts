@@ -79,6 +79,24 @@ describe('base: sshd drop-in', () => {
     expect(d).toContain('Match User provision Address !10.213.7.10,*');
   });
 
+  test('AllowGroups (CIS 5.1.4): ssh-users with the controller\'s account as member, joined before the guarded drop-in; operators too on a bastion', () => {
+    const node = build({ host: 'drand-2', loginUser: 'provision' });
+    expect(directives(tpl(node, 'base/sshd.conf'))).toContain('AllowGroups ssh-users');
+    const bastion = build({ host: 'bastion-1' });
+    const d = directives(tpl(bastion, 'base/sshd.conf'));
+    expect(d).toContain('AllowGroups ssh-users operators');
+    // outside the Match block: for every connection
+    expect(d.indexOf('AllowGroups ssh-users operators')).toBeLessThan(d.findIndex((l) => l.startsWith('Match ')));
+    const ids = node.all.map((r) => r.id);
+    expect(ids.indexOf('group:ssh-users')).toBeLessThan(ids.indexOf(SSHD));
+    expect(find(node, SSHD).guard).toBe(true);
+    // a missing group is made with the controller's account in it, in one step
+    const g = find(node, 'group:ssh-users');
+    const fresh = g.parse('', 0);
+    expect(g.diff(fresh)?.summary).toBe('create system group ssh-users with member provision');
+    expect(g.apply(fresh)).toMatch(/groupadd --system -- ssh-users[^]*usermod --append --groups ssh-users -- provision/);
+  });
+
   test('a host without jump host and without controller addresses is refused (it would lock the controller out)', () => {
     expect(() => build({ host: 'bastion-1', controllerAddresses: [] })).toThrow(/no controller address is known/);
   });
