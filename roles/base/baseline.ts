@@ -17,9 +17,7 @@ export const INTEGRITY_SCRIPT = '/usr/local/sbin/provision-integrity-check';
 /**
  * Network sysctls of the host's own network namespace (a container may set them): CIS 3.3 and
  * DevSec sysctl-01…-19 — no redirects or source routing, reverse-path filtering, martians logged,
- * SYN cookies, no answers to broadcast pings. Not ip_forward (CIS 3.3.1): writing it resets the
- * interfaces' redirect settings (accept_redirects back to 1, seen in the lab), so it needs an order
- * of its own at boot — not done yet (docs/hardening.md).
+ * SYN cookies, no answers to broadcast pings. Forwarding is FORWARDING_SYSCTLS, set before these.
  */
 export const NET_SYSCTLS: Record<string, number> = {
   'net.ipv4.conf.all.accept_redirects': 0,
@@ -41,6 +39,30 @@ export const NET_SYSCTLS: Record<string, number> = {
   'net.ipv6.conf.default.accept_redirects': 0,
   'net.ipv6.conf.all.accept_source_route': 0,
   'net.ipv6.conf.default.accept_source_route': 0,
+};
+
+/**
+ * No packet forwarding (CIS Debian 12 3.3.1; lynis KRNL-6000 reads net.ipv4.conf.all.forwarding, the
+ * same value as ip_forward): no host of the lab roles routes — the bastion relays SSH as a process
+ * (ProxyJump, direct-tcpip), not as a router. A WireGuard role that routes between peers would need
+ * its own decision (docs/roles.md).
+ * The kernel reacts when forwarding CHANGES (net/ipv4/devinet.c inet_forward_change): it sets
+ * conf.all.accept_redirects to the opposite (1 when forwarding goes off), conf.default.forwarding
+ * and every interface's forwarding to the new value. IPv6 (net/ipv6/addrconf.c
+ * addrconf_fixup_forwarding) sets default and per-interface forwarding only, no redirect key. So
+ * these come first: earlier in apply order (and ip_forward sets accept_redirects again itself, in
+ * case that resource is converged and not planned) and in an earlier sysctl.d file at boot.
+ */
+export const FORWARDING_SYSCTLS: Record<string, number> = {
+  'net.ipv4.ip_forward': 0,
+  'net.ipv6.conf.all.forwarding': 0,
+};
+/** their sysctl.d prefix: before base's other files (60-provision-*), so systemd-sysctl applies them first at boot */
+export const FORWARDING_ORDER = 55;
+/** what the kernel resets when each forwarding key changes (see above), with base's values */
+export const FORWARDING_RESETS: Record<string, Record<string, number>> = {
+  'net.ipv4.ip_forward': { 'net.ipv4.conf.all.accept_redirects': NET_SYSCTLS['net.ipv4.conf.all.accept_redirects']! },
+  'net.ipv6.conf.all.forwarding': {},
 };
 
 /**
@@ -230,6 +252,8 @@ export function baselineResources(banner: string): r.Resource[] {
   ];
 
   // --- sysctls (CIS 3.3, 1.5; DevSec sysctl) ----------------------------------------------------
+  // forwarding first: changing it resets other network keys (FORWARDING_SYSCTLS)
+  for (const [key, value] of Object.entries(FORWARDING_SYSCTLS)) res.push(r.sysctl({ key, value, order: FORWARDING_ORDER, resets: FORWARDING_RESETS[key] }));
   for (const [key, value] of Object.entries(NET_SYSCTLS)) res.push(r.sysctl({ key, value }));
   for (const [key, value] of Object.entries(KERNEL_SYSCTLS)) res.push(r.sysctl({ key, value, skipIf: kernelOfMachine }));
   return res;

@@ -11,7 +11,9 @@ import { renderRules } from './firewall.js';
 import { updateResources } from './updates.js';
 import { baselineResources, DEFAULT_BANNER } from './baseline.js';
 import { sh } from '../../src/shell/quote.js';
-import { BASTION_DROPIN, RELOAD_SSH, reloadSsh, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate } from './sshd.js';
+import {
+  BASTION_DROPIN, OPERATORS_GROUP, RELOAD_SSH, reloadSsh, SSH_USERS_GROUP, SSHD_DROPIN_DIR, sshCryptoLines, sshdEffective, sshdRequires, sshdSettings, sshdValidate,
+} from './sshd.js';
 
 const Source = source('an IP address, a CIDR or an inventory host name');
 
@@ -91,8 +93,8 @@ const loginAddr = (ctx: Ctx): string =>
 
 export default defineRole({
   name: 'base',
-  // made by Debian's prometheus-node-exporter package, which base installs
-  accounts: ['prometheus'],
+  // made by Debian's prometheus-node-exporter package, which base installs; base's SSH login group
+  accounts: ['prometheus', SSH_USERS_GROUP],
   description: 'every host: hardened sshd, security updates, default-deny firewall, audit, time sync, metrics, log shipping',
   vars,
   // converged and checked on both in the lab (docs/releases.md)
@@ -142,6 +144,12 @@ export default defineRole({
 
     // --- sshd (seed 000 "SSH Access"; seed 003 "Securing SSH logins") --------------------------
     const root = ctx.loginUser === 'root';
+    const bastion = ctx.host.roles.includes('bastion');
+    // Who may log in at all (CIS 5.1.4): the controller's account joins ssh-users BEFORE the drop-in
+    // that names the group is reloaded (resource order); that drop-in is guarded by the login test.
+    // On a bastion its operators' own group is allowed too: they are in it from the moment they exist.
+    const allowGroups = [SSH_USERS_GROUP, ...(bastion ? [OPERATORS_GROUP] : [])];
+    res.push(r.group({ name: SSH_USERS_GROUP, system: true, members: [ctx.loginUser] }));
     const sshdConf = ctx.template('sshd.conf', {
       host: ctx.host.name,
       permitRootLogin: root ? 'prohibit-password' : 'no',
@@ -153,6 +161,10 @@ export default defineRole({
         ? 'a jump host: ProxyJump needs local forwarding (direct-tcpip); remote forwarding stays off'
         : 'not a jump host: no forwarding of any kind',
       loginUser: ctx.loginUser,
+      allowGroups: allowGroups.join(' '),
+      allowWhy: bastion
+        ? `the controller's account (${ctx.loginUser}, member of ${SSH_USERS_GROUP}) and the bastion's operators (group ${OPERATORS_GROUP})`
+        : `the controller's account (${ctx.loginUser}, member of ${SSH_USERS_GROUP})`,
       crypto: sshCryptoLines(ctx.release),
       loginFrom: [...sshFrom.map((c) => `!${c.text}`), '*'].join(','),
     });
@@ -164,7 +176,7 @@ export default defineRole({
       r.confDir({
         path: SSHD_DROPIN_DIR,
         reads: 'conf',
-        own: ['10-provision.conf', ...(ctx.host.roles.includes('bastion') ? [BASTION_DROPIN] : [])],
+        own: ['10-provision.conf', ...(bastion ? [BASTION_DROPIN] : [])],
         check: '/usr/sbin/sshd -t',
         requires: sshdRequires(settings),
         label: 'sshd_config.d',

@@ -10,6 +10,11 @@ export const BASTION_DROPIN = '20-bastion.conf';
 export const RELOAD_SSH = 'reload ssh';
 /** the Unix group whose members must use key + TOTP on a bastion (role bastion) */
 export const OPERATORS_GROUP = 'operators';
+/**
+ * base's group of the accounts that log in over SSH (AllowGroups, CIS Debian 12 5.1.4): the
+ * controller's login user is made a member; on a bastion the operators group is allowed beside it.
+ */
+export const SSH_USERS_GROUP = 'ssh-users';
 
 /**
  * A `validate` for r.file that checks the WHOLE sshd configuration as it will be once the candidate

@@ -13,6 +13,17 @@ export interface SysctlOptions extends ResourceCommon {
   key: string;
   /** several numbers are separated by spaces: '32768 60999' */
   value: string | number;
+  /**
+   * the two-digit prefix of its file in /etc/sysctl.d (default 60): systemd-sysctl applies the
+   * files at boot in name order, so a key the kernel reacts to (forwarding) can come first
+   */
+  order?: number;
+  /**
+   * keys the kernel itself rewrites when this key's value changes, with the values they must keep
+   * (net.ipv4.ip_forward → net.ipv4.conf.all.accept_redirects): apply sets them again right after
+   * this key, in the same step, and the plan says so — their own resources may be converged already
+   */
+  resets?: Record<string, string | number>;
 }
 
 export interface SysctlState {
@@ -24,7 +35,9 @@ export interface SysctlState {
 /** sysctl -n separates several numbers with tabs; compare with single spaces */
 const normalize = (v: string): string => v.trim().split(/\s+/).join(' ');
 
-export const sysctlPath = (key: string): string => `/etc/sysctl.d/60-provision-${key}.conf`;
+export const sysctlPath = (key: string, order = 60): string => `/etc/sysctl.d/${order}-provision-${key}.conf`;
+
+const KEY = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/;
 
 /** Where the kernel shows a key (what sysctl(8) reads: the dots are directories). */
 const procPath = (key: string): string => `/proc/sys/${key.replace(/\./g, '/')}`;
@@ -32,16 +45,22 @@ const procPath = (key: string): string => `/proc/sys/${key.replace(/\./g, '/')}`
 export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
   const type = 'sysctl';
   const key = opts?.key;
-  if (typeof key !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/.test(key)) {
+  if (typeof key !== 'string' || !KEY.test(key)) {
     throw new ResourceError(`${type}:${String(key)}: the key must be dotted words like net.ipv4.ip_forward`);
   }
   if (typeof opts.value !== 'string' && typeof opts.value !== 'number') throw new ResourceError(`${type}:${key}: value must be a string or a number`);
   const value = normalize(requireOneLine(type, key, 'value', String(opts.value)));
   if (value === '') throw new ResourceError(`${type}:${key}: value is empty`);
   refuseSecret(`${type}:${key}`, opts, 'sysctl values are world-readable');
+  const order = opts.order ?? 60;
+  if (!Number.isInteger(order) || order < 10 || order > 99) throw new ResourceError(`${type}:${key}: order must be a whole number from 10 to 99 (the file's prefix)`);
+  const resets = Object.entries(opts.resets ?? {}).map(([k, v]) => {
+    if (!KEY.test(k) || k === key) throw new ResourceError(`${type}:${key}: resets: "${k}" is not another dotted key`);
+    return [k, normalize(requireOneLine(type, key, `resets.${k}`, String(v)))] as const;
+  });
   const c = common(type, key, opts);
   const spec: ManagedFile = {
-    path: sysctlPath(key),
+    path: sysctlPath(key, order),
     content: Buffer.from(`${key} = ${value}\n`),
     owner: 'root',
     group: 'root',
@@ -70,16 +89,21 @@ export function sysctl(opts: SysctlOptions): Resource<SysctlState> {
     const live = liveChange(s);
     const file = presentDelta(spec, s.file);
     if (!live && !file) return null;
+    const again = resets.length ? ` (the kernel then resets ${resets.map(([k]) => k).join(', ')}: set again to ${resets.map(([, v]) => v).join(', ')})` : '';
     const summary = [
-      ...(live ? [`set ${fieldSummary([live])}${s.live === undefined ? ' (unknown to this kernel: apply will fail)' : ''}`] : []),
+      ...(live ? [`set ${fieldSummary([live])}${s.live === undefined ? ' (unknown to this kernel: apply will fail)' : again}`] : []),
       ...(file ? [`persist in ${spec.path}`] : []),
     ].join(', ');
     return { action: 'update', summary, diff: joinDiff(live ? fieldLines([live]) : undefined, file?.diff) };
   };
 
-  // Live first: a value the kernel refuses is never persisted.
+  // Live first: a value the kernel refuses is never persisted. What the kernel reset on the way is
+  // set again at once (only a change of the value makes the kernel touch it).
   const apply = (s: SysctlState): string =>
-    seq(liveChange(s) !== null && `sysctl -q -w ${sh(`${key}=${value}`)}`, presentDelta(spec, s.file) !== null && writeScript(spec, s.file));
+    seq(
+      liveChange(s) !== null && `sysctl -q -w ${[[key, value] as const, ...resets].map(([k, v]) => sh(`${k}=${v}`)).join(' ')}`,
+      presentDelta(spec, s.file) !== null && writeScript(spec, s.file),
+    );
 
   return {
     ...c,

@@ -11,6 +11,10 @@
 //   login, no core dumps, process accounting recording, the integrity timer and its report,
 //   login.defs as useradd reads it, idle shells ending, modprobe refusing unused modules, cron and
 //   at for root only, sshd_config root-only.
+// - Only members of ssh-users log in over SSH (AllowGroups, CIS 5.1.4): an account with an
+//   authorized key is refused until it joins; the controller is a member.
+// - Forwarding off (CIS 3.3.1) converges although the kernel resets accept_redirects when it
+//   changes: at apply, and at boot (systemd-sysctl applies the forwarding file first).
 // A no-op plan stays one exec.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,8 +22,9 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, test, expect } from '@jest/globals';
 import { cliJson, ssh, LAB_KEY, useFleet } from './helpers.js';
-import { SSH_CRYPTO } from '../../roles/base/sshd.js';
-import { CRON_MODES, DEFAULT_BANNER, KERNEL_SYSCTLS, NET_SYSCTLS, SHA_CRYPT_ROUNDS, SHELL_TIMEOUT, UNUSED_MODULES } from '../../roles/base/baseline.js';
+import { SSH_CRYPTO, SSH_USERS_GROUP } from '../../roles/base/sshd.js';
+import { sh } from '../../src/shell/quote.js';
+import { CRON_MODES, DEFAULT_BANNER, FORWARDING_SYSCTLS, KERNEL_SYSCTLS, NET_SYSCTLS, SHA_CRYPT_ROUNDS, SHELL_TIMEOUT, UNUSED_MODULES } from '../../roles/base/baseline.js';
 
 const inv = 'test/fixtures/e2e/hardening';
 const playbook = `${inv}/playbook.yaml`;
@@ -96,10 +101,21 @@ function inventoryWith(baseVars: string): string {
 
 let before: string[] = [];
 let firstApply: Host;
+/** net.ipv4.ip_forward before the first apply (a container's IPv4 settings start as the machine's) */
+let forwardBefore = '';
+
+/** every network sysctl base sets, read live from /proc/sys (key → number) */
+const NETWORK = { ...FORWARDING_SYSCTLS, ...NET_SYSCTLS };
+const liveNetwork = (): Record<string, number> => {
+  const keys = Object.keys(NETWORK);
+  const out = must(keys.map((k) => `cat /proc/sys/${k.replace(/\./g, '/')}`).join('; ')).trim().split('\n');
+  return Object.fromEntries(keys.map((k, i) => [k, Number(out[i])]));
+};
 
 useFleet(inv, {
   ready: () => {
     before = sshAudit().findings;
+    forwardBefore = must('cat /proc/sys/net/ipv4/ip_forward').trim();
     const r = run('apply');
     firstApply = r.data.hosts[0]!;
     expect(r.data.hosts.map((h) => [h.host, h.result, h.error])).toEqual([['hard-1', 'changed', undefined]]);
@@ -138,6 +154,33 @@ describe('SSH cryptography, audited', () => {
     expect(cbc.stderr).toMatch(/no matching cipher/);
     const sha1 = loginWith('HostKeyAlgorithms', 'ssh-rsa');
     expect(sha1.stderr).toMatch(/no matching host key type/);
+  });
+});
+
+describe('who may log in over SSH (AllowGroups, CIS 5.1.4)', () => {
+  test('an account whose key is authorized is refused until it joins ssh-users; the controller is a member', () => {
+    expect(must(`/usr/sbin/sshd -T -C user=root,host=t,addr=10.213.96.1 | grep ^allowgroups`)).toBe(`allowgroups ${SSH_USERS_GROUP}\n`);
+    expect(must('id -nG root').trim().split(' ')).toContain(SSH_USERS_GROUP);
+    const pub = fs.readFileSync(`${LAB_KEY}.pub`, 'utf8').trim();
+    const user = 'e2e-outsider';
+    try {
+      must(
+        `useradd -m -s /bin/sh ${user} && install -d -m 0700 -o ${user} -g ${user} /home/${user}/.ssh && ` +
+          `printf '%s\\n' ${sh(pub)} > /home/${user}/.ssh/authorized_keys && chown ${user}: /home/${user}/.ssh/authorized_keys && chmod 0600 /home/${user}/.ssh/authorized_keys`,
+      );
+      const refused = ssh(HOST, 'id -un', { knownHosts, user });
+      expect([refused.code, refused.stdout]).toEqual([255, '']);
+      expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
+      // sshd says why: the group list, not the key
+      expect(must(`journalctl --no-pager -o cat | grep -c "User ${user} from .* not allowed because none of user's groups are listed in AllowGroups" || true`).trim()).not.toBe('0');
+      // the same key logs in once the account is a member: the refusal was AllowGroups
+      must(`usermod --append --groups ${SSH_USERS_GROUP} ${user}`);
+      expect(ssh(HOST, 'id -un', { knownHosts, user }).stdout).toBe(`${user}\n`);
+    } finally {
+      on(`userdel -r ${user} 2>/dev/null`);
+    }
+    // the controller (ssh2) still logs in: a no-op plan in one exec
+    expect(run('plan').data.hosts.map((h) => [h.host, h.changes.length, h.execs])).toEqual([['hard-1', 0, 1]]);
   });
 });
 
@@ -199,12 +242,41 @@ describe('security updates are convergence', () => {
 });
 
 describe('the rest of the baseline, in effect', () => {
-  test('network sysctls set live; kernel-wide ones skipped in the container with the reason', () => {
-    const keys = Object.keys(NET_SYSCTLS);
-    const live = must(`sysctl -n ${keys.join(' ')}`).trim().split('\n');
-    expect(Object.fromEntries(keys.map((k, i) => [k, Number(live[i])]))).toEqual(NET_SYSCTLS);
+  test('network sysctls set live, forwarding off among them; kernel-wide ones skipped in the container with the reason', () => {
+    expect(liveNetwork()).toEqual(NETWORK);
     const skipped = firstApply.skipped.filter((s) => s.id.startsWith('sysctl:')).map((s) => s.id);
     expect(skipped.sort()).toEqual(Object.keys(KERNEL_SYSCTLS).map((k) => `sysctl:${k}`).sort());
+  });
+
+  test('forwarding off converges although the kernel resets accept_redirects when it changes: at apply and at boot', () => {
+    // the first apply met forwarding on (inherited from the machine) and turned it off
+    expect(forwardBefore).toBe('1');
+    expect(firstApply.changes.find((c) => c.id === 'sysctl:net.ipv4.ip_forward')?.summary).toBe(
+      'set net.ipv4.ip_forward: 1 → 0 (the kernel then resets net.ipv4.conf.all.accept_redirects: set again to 0), persist in /etc/sysctl.d/55-provision-net.ipv4.ip_forward.conf',
+    );
+    // this kernel does what devinet.c says: forwarding 1 → 0 puts conf.all.accept_redirects back to 1
+    expect(must('sysctl -q -w net.ipv4.ip_forward=1 && sysctl -q -w net.ipv4.conf.all.accept_redirects=0 && sysctl -q -w net.ipv4.ip_forward=0 && cat /proc/sys/net/ipv4/conf/all/accept_redirects')).toBe('1\n');
+    // drift: forwarding on again, every redirect key at base's value (what a converged host has)
+    must('sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv4.conf.all.accept_redirects=0');
+    const plan = run('plan');
+    expect(plan.code).toBe(2);
+    expect(plan.data.hosts[0]!.changes.map((c) => [c.id, c.summary])).toEqual([
+      ['sysctl:net.ipv4.ip_forward', 'set net.ipv4.ip_forward: 1 → 0 (the kernel then resets net.ipv4.conf.all.accept_redirects: set again to 0)'],
+      ['sysctl:net.ipv6.conf.all.forwarding', 'set net.ipv6.conf.all.forwarding: 1 → 0'],
+    ]);
+    expect(run('apply').data.hosts.map((h) => [h.result, h.error])).toEqual([['changed', undefined]]);
+    expect(liveNetwork()).toEqual(NETWORK);
+    expect(run('plan').data.hosts.map((h) => [h.changes.length, h.execs])).toEqual([[0, 1]]);
+
+    // boot: systemd-sysctl applies /etc/sysctl.d in name order — the forwarding files sort first
+    const files = must('ls /etc/sysctl.d | grep -- -provision-').trim().split('\n');
+    expect(files.slice(0, 2)).toEqual(['55-provision-net.ipv4.ip_forward.conf', '55-provision-net.ipv6.conf.all.forwarding.conf']);
+    expect(files.slice(2).every((f) => f.startsWith('60-provision-'))).toBe(true);
+    // as at boot in a container (forwarding inherited on), then the boot service once more
+    must('sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && systemctl restart systemd-sysctl.service');
+    expect(must('systemctl show -P Result systemd-sysctl.service')).toBe('success\n');
+    expect(liveNetwork()).toEqual(NETWORK);
+    expect(run('plan').data.hosts.map((h) => [h.changes.length, h.execs])).toEqual([[0, 1]]);
   });
 
   test('the banner is shown before login; a login shell has umask 027 and no core dumps', () => {

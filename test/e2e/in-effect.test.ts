@@ -64,6 +64,11 @@ describe('the configuration in effect, on lab hosts', () => {
     const root = ssh(OPS, 'true', { knownHosts });
     expect(root.code).not.toBe(0);
     expect(root.stderr).toMatch(/Permission denied/);
+    // AllowGroups (CIS 5.1.4): the controller's account is in base's ssh-users; on a bastion its
+    // operators' group is allowed too (alice still reaches the TOTP step: the PAM test below)
+    expect(onOps('sshd -T -C user=ops,host=t,addr=10.213.93.1 | grep ^allowgroups').stdout).toBe('allowgroups ssh-users\nallowgroups operators\n');
+    expect(onOps('id -nG ops').stdout.trim().split(' ')).toContain('ssh-users');
+    expect(onOps('id -nG alice').stdout.trim().split(' ').sort()).toEqual(['alice', 'operators']);
     // what the lab booted it with (like cloud-init's grant) is replaced by the role's own file
     expect(onOps('ls /etc/sudoers.d; find /var/lib/provision/quarantine -name 90-provision-lab').stdout).toMatch(/^10-provision-login\nREADME\n\/var\/lib\/provision\/quarantine\/[0-9a-f]{12}\/etc\/sudoers\.d\/90-provision-lab\n$/);
     // the lab wrote nothing in sshd_config.d: only the roles' files are there (base, bastion)

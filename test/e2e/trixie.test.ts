@@ -42,6 +42,9 @@ describe('the site roles on Debian 13', () => {
     expect(cfg.stdout).toMatch(/^passwordauthentication no$/m);
     expect(cfg.stdout).toMatch(/^authenticationmethods publickey$/m);
     expect(cfg.stdout).toMatch(/^kbdinteractiveauthentication no$/m);
+    // AllowGroups (CIS 5.1.4) as OpenSSH 10 reads it: the controller's group and the bastion's operators
+    expect(cfg.stdout.split('\n').filter((l) => l.startsWith('allowgroups '))).toEqual(['allowgroups ssh-users', 'allowgroups operators']);
+    expect(ssh(BASTION, 'id -nG root', { knownHosts }).stdout.trim().split(' ')).toContain('ssh-users');
     // the release's own choice (ctx.release): OpenSSH 10's ML-KEM hybrid first, in effect; Debian 12
     // hosts offer the list without it (in-effect.test.ts checks sshd -T there)
     expect(cfg.stdout).toContain(`\nkexalgorithms ${sshCrypto('debian-13').KexAlgorithms.join(',')}\n`);

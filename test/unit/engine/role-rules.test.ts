@@ -46,13 +46,13 @@ describe('check refuses roles that break the engine\'s rules', () => {
 describe('system accounts are declared by roles; the bastion refuses them as operator names', () => {
   test('the accounts come from the roles: drand-node, drand-http-relay, base, bastion, snapshot-server', () => {
     expect(Object.fromEntries([...Object.values(roles), relay].map((r) => [r.name, r.accounts ?? []]))).toEqual({
-      'drand-node': ['drand'], 'drand-http-relay': ['drand-relay'], base: ['prometheus'], bastion: ['operators'], snapshot: [], 'snapshot-server': ['restic'],
+      'drand-node': ['drand'], 'drand-http-relay': ['drand-relay'], base: ['prometheus', 'ssh-users'], bastion: ['operators'], snapshot: [], 'snapshot-server': ['restic'],
     });
   });
   // (the role helper builds base, bastion and drand-node: their accounts, as the engine derives them from the playbook's roles)
   test('an operator named like one of them is refused, a free name is not', () => {
     const ops = (name: string) => ({ bastion: { allow_from: ['192.0.2.0/24'], operators: [{ name, keys: [KEY] }] } });
-    for (const name of ['drand', 'prometheus', 'operators', '_apt']) {
+    for (const name of ['drand', 'prometheus', 'ssh-users', 'operators', '_apt']) {
       expect(() => build({ host: 'bastion-1', vars: ops(name) })).toThrow(`bastion.operators: "${name}" is a system account name`);
     }
     expect(() => build({ host: 'bastion-1', vars: ops('dave') })).not.toThrow();

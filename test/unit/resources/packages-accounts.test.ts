@@ -1,6 +1,6 @@
 import { describe, test, expect } from '@jest/globals';
 import * as r from '../../../src/resources/index.js';
-import { changed, probed } from './fixture.js';
+import { changed, fixture, probed } from './fixture.js';
 
 describe('apt', () => {
   test('all installed → null', () => {
@@ -60,6 +60,20 @@ describe('group', () => {
     const c = changed('group', 'absent-exists');
     expect(c.action).toBe('delete');
     expect(c.resource.apply(c.state)).toContain('groupdel -- nogroup');
+  });
+
+  test('members: only the missing ones are added (usermod --append), other members are left alone', () => {
+    // the recorded ssl-cert group lists postgres
+    const want = r.group({ name: 'ssl-cert', members: ['postgres', 'root'] });
+    const s = want.parse(fixture('group', 'exists'), 0);
+    const c = want.diff(s)!;
+    expect([c.action, c.summary, c.diff]).toEqual(['update', 'add root to group ssl-cert', '+ member root']);
+    expect(want.apply(s)).toContain('usermod --append --groups ssl-cert -- root');
+    expect(want.apply(s)).not.toContain('postgres');
+    expect(r.group({ name: 'ssl-cert', members: ['postgres'] }).diff(s)).toBeNull();
+    expect(r.group({ name: 'ssl-cert' }).diff(s)).toBeNull();
+    expect(() => r.group({ name: 'x', state: 'absent', members: ['root'] })).toThrow(/no members to add/);
+    expect(() => r.group({ name: 'x', members: ['$(reboot)'] })).toThrow(/not a valid user or group name/);
   });
 
   test('guard backs up the account databases', () => {

@@ -118,6 +118,23 @@ describe('sysctl', () => {
     expect(script.indexOf('sysctl -q -w')).toBeLessThan(script.indexOf('mktemp'));
   });
 
+  test('a key the kernel reacts to: an earlier file, and what the kernel resets set again in the same step', () => {
+    const s = r.sysctl({ key: 'net.ipv4.ip_forward', value: 0, order: 55, resets: { 'net.ipv4.conf.all.accept_redirects': 0 } });
+    const state = s.parse('kind missing\nlive 1\n', 0);
+    expect(s.diff(state)?.summary).toBe(
+      'set net.ipv4.ip_forward: 1 → 0 (the kernel then resets net.ipv4.conf.all.accept_redirects: set again to 0), persist in /etc/sysctl.d/55-provision-net.ipv4.ip_forward.conf',
+    );
+    // one sysctl call, in this order: the key, then what its change reset
+    expect(s.apply(state)).toContain('sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 || exit $?\n');
+    // the value is right: the kernel touches nothing, nothing is set again
+    const fileOnly = s.parse('kind missing\nlive 0\n', 0);
+    expect(s.diff(fileOnly)?.summary).toBe('persist in /etc/sysctl.d/55-provision-net.ipv4.ip_forward.conf');
+    expect(s.apply(fileOnly)).not.toContain('sysctl -q -w');
+    expect(() => r.sysctl({ key: 'net.ipv4.ip_forward', value: 0, order: 5 })).toThrow(/order must be a whole number from 10 to 99/);
+    expect(() => r.sysctl({ key: 'net.ipv4.ip_forward', value: 0, resets: { 'x; reboot': 1 } })).toThrow(/is not another dotted key/);
+    expect(() => r.sysctl({ key: 'net.ipv4.ip_forward', value: 0, resets: { 'net.ipv4.ip_forward': 1 } })).toThrow(/is not another dotted key/);
+  });
+
   test('keys and values are validated', () => {
     expect(() => r.sysctl({ key: 'net/ipv4/ip_forward', value: 1 })).toThrow(/dotted words/);
     expect(() => r.sysctl({ key: '-w.x', value: 1 })).toThrow(/dotted words/);

@@ -5,7 +5,7 @@ import { MONITORING, parseCidr, resolveSources } from '../../../src/roles/net.js
 import { sshdValidate } from '../../../roles/base/sshd.js';
 import type { FileState } from '../../../src/resources/index.js';
 import { spawnSync } from 'node:child_process';
-import { CRON_MODES, DEFAULT_BANNER, KERNEL_SYSCTLS, MODPROBE_FILE, NET_SYSCTLS, otherValues, SHA_CRYPT_ROUNDS, UNUSED_MODULES } from '../../../roles/base/baseline.js';
+import { CRON_MODES, DEFAULT_BANNER, FORWARDING_SYSCTLS, KERNEL_SYSCTLS, MODPROBE_FILE, NET_SYSCTLS, otherValues, SHA_CRYPT_ROUNDS, UNUSED_MODULES } from '../../../roles/base/baseline.js';
 
 const SSHD = 'file:/etc/ssh/sshd_config.d/10-provision.conf';
 const directives = (conf: string): string[] =>
@@ -77,6 +77,24 @@ describe('base: sshd drop-in', () => {
     const d = directives(tpl(b, 'base/sshd.conf'));
     expect(d).toContain('PermitRootLogin no');
     expect(d).toContain('Match User provision Address !10.213.7.10,*');
+  });
+
+  test('AllowGroups (CIS 5.1.4): ssh-users with the controller\'s account as member, joined before the guarded drop-in; operators too on a bastion', () => {
+    const node = build({ host: 'drand-2', loginUser: 'provision' });
+    expect(directives(tpl(node, 'base/sshd.conf'))).toContain('AllowGroups ssh-users');
+    const bastion = build({ host: 'bastion-1' });
+    const d = directives(tpl(bastion, 'base/sshd.conf'));
+    expect(d).toContain('AllowGroups ssh-users operators');
+    // outside the Match block: for every connection
+    expect(d.indexOf('AllowGroups ssh-users operators')).toBeLessThan(d.findIndex((l) => l.startsWith('Match ')));
+    const ids = node.all.map((r) => r.id);
+    expect(ids.indexOf('group:ssh-users')).toBeLessThan(ids.indexOf(SSHD));
+    expect(find(node, SSHD).guard).toBe(true);
+    // a missing group is made with the controller's account in it, in one step
+    const g = find(node, 'group:ssh-users');
+    const fresh = g.parse('', 0);
+    expect(g.diff(fresh)?.summary).toBe('create system group ssh-users with member provision');
+    expect(g.apply(fresh)).toMatch(/groupadd --system -- ssh-users[^]*usermod --append --groups ssh-users -- provision/);
   });
 
   test('a host without jump host and without controller addresses is refused (it would lock the controller out)', () => {
@@ -259,6 +277,21 @@ describe('base: security updates and the rest of the baseline', () => {
       expect(r.skipIf!(vmFacts)).toBeNull();
     }
     expect(KERNEL_SYSCTLS['fs.suid_dumpable']).toBe(0);
+  });
+
+  test('forwarding off (CIS 3.3.1) comes before every other network sysctl, in apply order and in sysctl.d name order', () => {
+    const b = build({ host: 'bastion-1' });
+    const ids = b.all.filter((r) => r.id.startsWith('sysctl:')).map((r) => r.id.slice('sysctl:'.length));
+    expect(ids.slice(0, 2)).toEqual(Object.keys(FORWARDING_SYSCTLS));
+    expect(FORWARDING_SYSCTLS).toEqual({ 'net.ipv4.ip_forward': 0, 'net.ipv6.conf.all.forwarding': 0 });
+    const files = b.all
+      .filter((r) => r.id.startsWith('sysctl:'))
+      .map((r) => /\/etc\/sysctl\.d\/[^ ]+/.exec(r.diff({ file: { kind: 'missing' }, live: 'x' } as never)!.summary)![0]);
+    expect(files.slice(0, 2)).toEqual(['/etc/sysctl.d/55-provision-net.ipv4.ip_forward.conf', '/etc/sysctl.d/55-provision-net.ipv6.conf.all.forwarding.conf']);
+    expect([...files].sort()).toEqual(files.slice(0, 2).concat([...files.slice(2)].sort()));
+    expect(files.slice(2).every((f) => f.startsWith('/etc/sysctl.d/60-provision-'))).toBe(true);
+    // ip_forward sets accept_redirects again itself: that resource may be converged and not planned
+    expect(find(b, 'sysctl:net.ipv4.ip_forward').apply({ file: { kind: 'file' }, live: '1' } as never)).toContain('sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 || exit $?\n');
   });
 
   test('core dumps off, umask 027, accounting and the integrity timer are declared', () => {
