@@ -242,6 +242,14 @@ export default defineRole({
       }),
     );
 
+    // --- mandatory access control (CIS Debian 12 1.3.1.1–1.3.1.2): Debian's kernel enables AppArmor;
+    // the package loads its profiles at boot. A container's confinement is its machine's.
+    const noLsm = inContainer("AppArmor is the machine's: a container's confinement is set by the machine that runs it");
+    res.push(
+      r.apt({ name: 'apparmor', skipIf: noLsm }),
+      r.service({ name: 'apparmor', enabled: true, running: true, skipIf: noLsm }),
+    );
+
     // --- time sync (logs and drand rounds need a right clock) -------------------------------------
     res.push(
       r.apt({ name: 'systemd-timesyncd' }),
