@@ -2,7 +2,8 @@
 # Debian packages the lab fleet and the tests need (`provision lab up --install-deps` installs the
 # lab's own when one is missing). Installs only what is missing; .ci/run and the demo call it.
 set -eu
-pkgs="systemd-container debootstrap nftables apt-cacher-ng openssh-client iproute2 bash curl age ssh-audit"
+# qemu-system-x86: lab hosts booted as VMs (lab.machine: vm; test/e2e/vm.test.ts, bench/audit.ts)
+pkgs="systemd-container debootstrap nftables apt-cacher-ng openssh-client iproute2 bash curl age ssh-audit qemu-system-x86"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
