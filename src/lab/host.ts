@@ -1,14 +1,12 @@
 // One lab host: an overlay root made into a host (hostname, address, keys; root.ts), booted by
 // systemd-nspawn as a detached process whose pid we record, and stopped through nspawn (an orderly
 // poweroff). A fleet with `machine: vm` boots QEMU machines instead (vm.ts): same calls, same files.
-import { spawn } from 'node:child_process';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TOOL_PATH } from './exec.js';
 import { isMounted, unmount } from './mounts.js';
 import type { LabNetwork } from './network.js';
 import { hostPaths, machineName, type HostPaths } from './paths.js';
-import { childrenOf, cmdline, ourLivePid, parentOf, removePid, signal, waitExited, waitGone, writePid, type CmdlineMatch } from './procs.js';
+import { childrenOf, cmdline, ourLivePid, parentOf, removePid, signal, spawnDetached, waitExited, waitGone, type CmdlineMatch } from './procs.js';
 import { prepareRoot } from './root.js';
 import { readHostKey } from './keys.js';
 import { bootVm, ensureVmBase, prepareVm, runningVmPid, stopVm, vmPaths } from './vm.js';
@@ -21,7 +19,7 @@ export const sshTimeoutMs = (fleet: LabFleet): number => (isVm(fleet) ? 600_000 
 
 /** The base a host of this fleet is made on: the release's base, with a kernel for a VM. */
 export async function machineBase(fleet: LabFleet, base: string, emit: LabEmit): Promise<string> {
-  return isVm(fleet) ? ensureVmBase(base, emit) : base;
+  return isVm(fleet) ? ensureVmBase(base, fleet.vmPackages ?? [], emit) : base;
 }
 
 /** The public host key line of a host already made (for known_hosts). */
@@ -71,17 +69,9 @@ export async function bootHost(fleet: LabFleet, host: LabHostRef, emit: LabEmit)
   ];
   // wireguard-go needs a tun device inside the host
   if (await stat('/dev/net/tun').then(() => true, () => false)) args.push('--bind=/dev/net/tun');
-  const log = await open(p.consoleLog, 'w');
-  try {
-    const child = spawn('systemd-nspawn', args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, PATH: TOOL_PATH } });
-    child.unref();
-    if (!child.pid) throw new Error(`host ${host.name}: systemd-nspawn did not start`);
-    await writePid(p.pidFile, child.pid);
-    emit({ type: 'lab.host.booting', host: host.name, pid: child.pid, log: p.consoleLog });
-    return child.pid;
-  } finally {
-    await log.close();
-  }
+  const pid = await spawnDetached('systemd-nspawn', args, p.consoleLog, p.pidFile);
+  emit({ type: 'lab.host.booting', host: host.name, pid, log: p.consoleLog });
+  return pid;
 }
 
 /** Orderly stop: SIGTERM makes nspawn power the container off. After a timeout, SIGKILL the

@@ -1,7 +1,8 @@
 // Processes the lab started are tracked by pid file. A pid is only trusted (and only ever signalled)
 // when /proc/<pid>/cmdline still shows the command we started: pids get reused.
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { sleep } from './exec.js';
+import { spawn } from 'node:child_process';
+import { open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { sleep, TOOL_PATH } from './exec.js';
 
 export async function readPid(file: string): Promise<number | undefined> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -81,5 +82,19 @@ export async function waitExited(pid: number, timeoutMs: number): Promise<boolea
     if (!stat || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
     if (Date.now() >= deadline) return false;
     await sleep(100);
+  }
+}
+
+/** Starts a long-lived process (a host's machine) detached from us, output to `logFile`, its pid recorded in `pidFile`. */
+export async function spawnDetached(command: string, args: readonly string[], logFile: string, pidFile: string): Promise<number> {
+  const log = await open(logFile, 'w');
+  try {
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, PATH: TOOL_PATH } });
+    child.unref();
+    if (!child.pid) throw new Error(`${command} did not start`);
+    await writePid(pidFile, child.pid);
+    return child.pid;
+  } finally {
+    await log.close();
   }
 }

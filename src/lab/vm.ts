@@ -4,16 +4,15 @@
 // files as a container (root.ts); its disks are ext4 images made from that root, booted by QEMU
 // with the Debian kernel of the release. Containers stay the lab's default: they boot in a second.
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { copyFile, mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runInTree } from './base.js';
-import { run, runOk, sleep, TOOL_PATH } from './exec.js';
+import { run, runOk } from './exec.js';
 import { mountPoints, unmount } from './mounts.js';
 import type { LabNetwork } from './network.js';
 import { hostPaths, machineName, type HostPaths } from './paths.js';
-import { ourLivePid, removePid, signal, waitExited, waitGone, writePid, type CmdlineMatch } from './procs.js';
+import { ourLivePid, removePid, signal, spawnDetached, waitExited, waitGone, type CmdlineMatch } from './procs.js';
 import { vmMac } from './hostfiles.js';
 import { prepareRoot } from './root.js';
 import type { LabEmit, LabFleet, LabHostRef } from './types.js';
@@ -63,26 +62,31 @@ export function vmPaths(p: HostPaths): VmPaths {
   };
 }
 
-/** The release's container base with a kernel added, built once next to it and stamped the same way. */
-export async function ensureVmBase(base: string, emit: LabEmit): Promise<string> {
-  const dir = `${base}-vm${VM_RECIPE}`;
+/**
+ * The release's container base with a kernel added (and the fleet's vm_packages), built once next
+ * to it and stamped the same way.
+ */
+export async function ensureVmBase(base: string, extra: readonly string[], emit: LabEmit): Promise<string> {
+  const packages = [...VM_PACKAGES, ...[...extra].sort()];
+  const dir = `${base}-vm${VM_RECIPE}${extra.length ? `-${createHash('sha256').update(packages.join(' ')).digest('hex').slice(0, 8)}` : ''}`;
   if (await stat(`${dir}.ok`).then(() => true, () => false)) {
     emit({ type: 'lab.base.cached', dir });
     return dir;
   }
   await rm(dir, { recursive: true, force: true });
   const tmp = await mkdtemp(path.join(path.dirname(base), '.tmp-base-'));
-  emit({ type: 'lab.vmbase.building', dir, base, packages: VM_PACKAGES });
+  emit({ type: 'lab.vmbase.building', dir, base, packages });
   const started = Date.now();
   try {
     await runOk('cp', ['-a', '--reflink=auto', `${base}/.`, tmp]);
-    await runInTree(tmp, `apt-get -q update && apt-get -q -y --no-install-recommends install ${VM_PACKAGES.join(' ')} && apt-get clean`);
+    // package names were checked by the inventory schema ([a-z0-9+.-])
+    await runInTree(tmp, `apt-get -q update && apt-get -q -y --no-install-recommends install ${packages.join(' ')} && apt-get clean`);
     if (await stat(`${dir}.ok`).then(() => true, () => false)) {
       await rm(tmp, { recursive: true, force: true });
       return dir;
     }
     await rename(tmp, dir);
-    await writeFile(`${dir}.ok`, `${new Date().toISOString()} ${base} + ${VM_PACKAGES.join(' ')}\n`);
+    await writeFile(`${dir}.ok`, `${new Date().toISOString()} ${base} + ${packages.join(' ')}\n`);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -191,17 +195,9 @@ export async function bootVm(fleet: LabFleet, host: LabHostRef, emit: LabEmit): 
     // entropy at boot: sshd and getrandom() do not wait for an emulated machine's own
     '-device', 'virtio-rng-pci',
   ];
-  const log = await open(v.qemuLog, 'w');
-  try {
-    const child = spawn('qemu-system-x86_64', args, { detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, PATH: TOOL_PATH } });
-    child.unref();
-    if (!child.pid) throw new Error(`host ${host.name}: qemu-system-x86_64 did not start`);
-    await writePid(p.pidFile, child.pid);
-    emit({ type: 'lab.host.booting', host: host.name, pid: child.pid, log: p.consoleLog });
-    return child.pid;
-  } finally {
-    await log.close();
-  }
+  const pid = await spawnDetached('qemu-system-x86_64', args, v.qemuLog, p.pidFile);
+  emit({ type: 'lab.host.booting', host: host.name, pid, log: p.consoleLog });
+  return pid;
 }
 
 /** Orderly stop: the power button over QMP; after a timeout, SIGKILL our QEMU. Then its tap goes. */
