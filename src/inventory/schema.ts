@@ -56,6 +56,12 @@ export const HostsFileSchema = Type.Object(
               description: 'what the lab boots the hosts as: container (systemd-nspawn, the default) or vm (QEMU: own kernel and file systems)',
             }),
           ),
+          vm_packages: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$' }), {
+              uniqueItems: true,
+              description: 'Debian packages baked into the VM base, as a provider image ships them (machine: vm only)',
+            }),
+          ),
           allow_plaintext_secrets_for_lab_only: Type.Optional(Type.Boolean({ description: 'secret vars may be given in plain YAML (a lab only)' })),
         },
         { additionalProperties: false },

@@ -51,6 +51,8 @@ export interface LabSettings {
   network: string;
   /** what the lab boots the hosts as (default container; vm: own kernel and file systems) */
   machine?: 'container' | 'vm';
+  /** Debian packages baked into the VM base (machine: vm), as a provider's image ships them */
+  vm_packages?: string[];
   /** let this lab inventory give secret vars in plain YAML (never for a real fleet) */
   allow_plaintext_secrets_for_lab_only?: boolean;
 }

@@ -34,6 +34,11 @@ export interface LabFleet {
    * virtual machines with their own kernel and file systems (src/lab/vm.ts)
    */
   machine?: LabMachine;
+  /**
+   * Debian packages baked into the VM base (machine: vm), as a provider's image ships them: an
+   * emulated VM installs packages slowly, and what a test is about may not be their installation
+   */
+  vmPackages?: string[];
   /** the inventory directory: `lab up` (re)generates its lab secrets (src/lab/secrets.ts) */
   inventoryDir?: string;
 }

@@ -3,8 +3,9 @@
 // the kernel-wide sysctls set live, auditd recording, AppArmor loaded, modprobe refusing modules,
 // the clock service running, and the machine's own layout (/var and /home apart, /tmp and
 // /dev/shm without exec). One converge, shared by the tests; a no-op plan stays one exec.
-// The VM is emulated (TCG, see src/lab/vm.ts): the first apply takes minutes, so this file keeps to
-// one host and one apply.
+// The VM is emulated (TCG, see src/lab/vm.ts): slow, so this file keeps to one host and one apply,
+// and its image carries the packages base installs (fixture's lab.vm_packages): their installation
+// is every container file's business, their effect on a machine of its own this file's.
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test, expect } from '@jest/globals';

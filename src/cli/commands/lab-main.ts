@@ -43,6 +43,7 @@ export function labFleet(invDir: string, host?: string): LabFleet {
     bridge: inv.lab.bridge,
     network: inv.lab.network,
     machine: inv.lab.machine,
+    vmPackages: inv.lab.vm_packages,
     knownHosts: inv.knownHosts,
     keyPath: key,
     hosts: [...inv.hosts.values()].map((h) => ({ name: h.name, address: h.address, jump: h.jump ? inv.hosts.get(h.jump)!.address : undefined, user: h.user, os: h.spec.os })),
