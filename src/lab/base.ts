@@ -38,14 +38,10 @@ export async function ensureBase(sources: AptSource[], release: Release, emit: L
     emit({ type: 'lab.base.cached', dir });
     return dir;
   }
-  await mkdir(CACHE_DIR, { recursive: true });
-  await rm(dir, { recursive: true, force: true }); // a half-built leftover (renamed, never stamped)
-  await removeStaleTemps();
-  const tmp = await mkdtemp(path.join(CACHE_DIR, '.tmp-base-'));
   const log = path.join(CACHE_DIR, 'debootstrap.log');
   emit({ type: 'lab.base.building', dir, mirror, log });
   const started = Date.now();
-  try {
+  const built = await buildOnce(dir, async (tmp) => {
     await writeFile(log, `debootstrap ${SUITE} from ${mirror}\n`);
     const out = await runOk('debootstrap', ['--variant=minbase', `--include=${INCLUDE}`, SUITE, tmp, mirror]).catch(async (err: Error) => {
       const own = await readFile(path.join(tmp, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
@@ -54,19 +50,35 @@ export async function ensureBase(sources: AptSource[], release: Release, emit: L
     });
     await appendFile(log, out);
     await prepareBase(tmp, hostSources);
-    // Another `lab up` may have finished the same base meanwhile: keep theirs.
+    return mirror;
+  });
+  if (built) emit({ type: 'lab.base.built', dir, seconds: Math.round((Date.now() - started) / 100) / 10 });
+  return dir;
+}
+
+/**
+ * Builds a cache directory once: in a temp dir, renamed, then stamped (`build` fills the temp dir and
+ * returns what the stamp records). Returns false when another `lab up` finished the same directory
+ * meanwhile (theirs is kept). Shared by the release bases and their VM bases (vm.ts).
+ */
+export async function buildOnce(dir: string, build: (tmp: string) => Promise<string>): Promise<boolean> {
+  await mkdir(CACHE_DIR, { recursive: true });
+  await rm(dir, { recursive: true, force: true }); // a half-built leftover (renamed, never stamped)
+  await removeStaleTemps();
+  const tmp = await mkdtemp(path.join(CACHE_DIR, '.tmp-base-'));
+  try {
+    const what = await build(tmp);
     if (await isBaseReady(dir)) {
       await rm(tmp, { recursive: true, force: true });
-      return dir;
+      return false;
     }
     await rename(tmp, dir);
-    await writeFile(stampOf(dir), `${new Date().toISOString()} ${mirror}\n`);
+    await writeFile(stampOf(dir), `${new Date().toISOString()} ${what}\n`);
+    return true;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  emit({ type: 'lab.base.built', dir, seconds: Math.round((Date.now() - started) / 100) / 10 });
-  return dir;
 }
 
 /** The base of every release the hosts boot, one after the other (each debootstrap is heavy). */

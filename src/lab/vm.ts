@@ -5,9 +5,9 @@
 // with the Debian kernel of the release. Containers stay the lab's default: they boot in a second.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runInTree } from './base.js';
+import { buildOnce, isBaseReady, runInTree } from './base.js';
 import { run, runOk } from './exec.js';
 import { mountPoints, unmount } from './mounts.js';
 import type { LabNetwork } from './network.js';
@@ -69,29 +69,19 @@ export function vmPaths(p: HostPaths): VmPaths {
 export async function ensureVmBase(base: string, extra: readonly string[], emit: LabEmit): Promise<string> {
   const packages = [...VM_PACKAGES, ...[...extra].sort()];
   const dir = `${base}-vm${VM_RECIPE}${extra.length ? `-${createHash('sha256').update(packages.join(' ')).digest('hex').slice(0, 8)}` : ''}`;
-  if (await stat(`${dir}.ok`).then(() => true, () => false)) {
+  if (await isBaseReady(dir)) {
     emit({ type: 'lab.base.cached', dir });
     return dir;
   }
-  await rm(dir, { recursive: true, force: true });
-  const tmp = await mkdtemp(path.join(path.dirname(base), '.tmp-base-'));
   emit({ type: 'lab.vmbase.building', dir, base, packages });
   const started = Date.now();
-  try {
+  const built = await buildOnce(dir, async (tmp) => {
     await runOk('cp', ['-a', '--reflink=auto', `${base}/.`, tmp]);
     // package names were checked by the inventory schema ([a-z0-9+.-])
     await runInTree(tmp, `apt-get -q update && apt-get -q -y --no-install-recommends install ${packages.join(' ')} && apt-get clean`);
-    if (await stat(`${dir}.ok`).then(() => true, () => false)) {
-      await rm(tmp, { recursive: true, force: true });
-      return dir;
-    }
-    await rename(tmp, dir);
-    await writeFile(`${dir}.ok`, `${new Date().toISOString()} ${base} + ${packages.join(' ')}\n`);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  emit({ type: 'lab.base.built', dir, seconds: Math.round((Date.now() - started) / 100) / 10 });
+    return `${base} + ${packages.join(' ')}`;
+  });
+  if (built) emit({ type: 'lab.base.built', dir, seconds: Math.round((Date.now() - started) / 100) / 10 });
   return dir;
 }
 
